@@ -1,0 +1,144 @@
+"""Social accounts: registering them with encrypted credentials, and their health."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlparse
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from content_queue.crypto import CredentialCipher
+from content_queue.errors import Conflict, NotFound, ValidationFailed
+from content_queue.models import SocialAccount, User
+from content_queue.platforms import RULES
+from content_queue.users import audit
+
+#: What ``credentials`` must hold per platform; each inner tuple is one accepted form.
+CREDENTIAL_FORMS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "sandbox": (("access_token",),),
+    "x": (
+        ("consumer_key", "consumer_secret", "access_token", "access_token_secret"),
+        ("client_id", "access_token", "refresh_token"),
+    ),
+    "facebook": (("page_id", "page_access_token"),),
+    "instagram": (("ig_user_id", "access_token"),),
+    "mastodon": (("instance_url", "access_token"),),
+    "bluesky": (("identifier", "app_password"),),
+}
+
+
+def _check_credentials(platform: str, credentials: Any) -> None:
+    forms = CREDENTIAL_FORMS[platform]
+    if not isinstance(credentials, dict) or not all(isinstance(v, str) for v in credentials.values()):
+        raise ValidationFailed("credentials must be an object of text values.",
+                               fields={"credentials": "Must be an object of text values."})
+    for form in forms:
+        if all(credentials.get(k, "").strip() for k in form):
+            return
+    wanted = " or ".join("{" + ", ".join(f) + "}" for f in forms)
+    raise ValidationFailed(
+        f"{RULES[platform].label} credentials need {wanted}.",
+        fields={"credentials": f"Expected {wanted}."},
+    )
+
+
+def _check_url(url: str | None) -> str | None:
+    if url is None or url == "":
+        return None
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValidationFailed("api_base_url must be an http(s) URL.",
+                               fields={"api_base_url": "Use a URL such as https://api.example.org"})
+    return url.rstrip("/")
+
+
+def add_account(
+    session: Session,
+    cipher: CredentialCipher,
+    *,
+    actor: User,
+    platform: str,
+    handle: str,
+    credentials: dict[str, str],
+    now: datetime,
+    display_name: str = "",
+    api_base_url: str | None = None,
+) -> SocialAccount:
+    platform = (platform or "").strip().lower()
+    if platform not in CREDENTIAL_FORMS:
+        raise ValidationFailed(
+            f"Unknown platform {platform!r}; use one of {', '.join(CREDENTIAL_FORMS)}.",
+            fields={"platform": "Unknown platform."},
+        )
+    handle = (handle or "").strip().lstrip("@")
+    if not handle or len(handle) > 200:
+        raise ValidationFailed("Give the account's handle.", fields={"handle": "Required."})
+    _check_credentials(platform, credentials)
+    base = _check_url(api_base_url)
+    exists = session.scalars(
+        select(SocialAccount).where(SocialAccount.agency_id == actor.agency_id,
+                                    SocialAccount.platform == platform,
+                                    SocialAccount.handle == handle)
+    ).first()
+    if exists:
+        raise Conflict(f"The {RULES[platform].label} account @{handle} is already connected.",
+                       code="account_exists")
+    account = SocialAccount(
+        agency_id=actor.agency_id, platform=platform, handle=handle,
+        display_name=display_name or handle, credentials_encrypted=cipher.encrypt(credentials),
+        api_base_url=base, status="active", status_detail="", created_at=now, updated_at=now,
+    )
+    session.add(account)
+    session.flush()
+    audit(session, "account.connected", actor_id=actor.id, entity_type="social_account",
+          entity_id=account.id, now=now, details={"platform": platform, "handle": handle})
+    return account
+
+
+def list_accounts(session: Session, agency_id: int) -> list[SocialAccount]:
+    return list(session.scalars(
+        select(SocialAccount).where(SocialAccount.agency_id == agency_id)
+        .order_by(SocialAccount.platform, SocialAccount.handle)
+    ))
+
+
+def get_account(session: Session, agency_id: int, account_id: int) -> SocialAccount:
+    account = session.get(SocialAccount, account_id)
+    if account is None or account.agency_id != agency_id:
+        raise NotFound(f"No account with id {account_id}.")
+    return account
+
+
+def mark_reconnect_needed(session: Session, account: SocialAccount, detail: str,
+                          *, now: datetime) -> None:
+    if account.status != "reconnect_needed":
+        audit(session, "account.reconnect_needed", actor_id=None, entity_type="social_account",
+              entity_id=account.id, now=now, details={"detail": detail})
+    account.status = "reconnect_needed"
+    account.status_detail = detail
+    account.updated_at = now
+
+
+def rotate_credentials(session: Session, cipher: CredentialCipher) -> int:
+    """Re-encrypt every account's credentials under the newest key; returns how many."""
+    count = 0
+    for account in session.scalars(select(SocialAccount)):
+        account.credentials_encrypted = cipher.rotate(account.credentials_encrypted)
+        count += 1
+    return count
+
+
+def account_to_dict(account: SocialAccount) -> dict[str, Any]:
+    return {
+        "id": account.id,
+        "platform": account.platform,
+        "handle": account.handle,
+        "display_name": account.display_name,
+        "status": account.status,
+        "status_detail": account.status_detail,
+        "api_base_url": account.api_base_url,
+        "token_expires_at": account.token_expires_at.isoformat() if account.token_expires_at else None,
+        "created_at": account.created_at.isoformat(),
+    }

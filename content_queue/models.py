@@ -1,0 +1,223 @@
+"""Tenfour's tables, as SQLAlchemy 2.0 typed models.
+
+Times are stored as UTC. SQLite has no time-zone type, so :class:`UTCDateTime` stores naive
+UTC and hands back aware datetimes; application code only ever sees aware UTC values.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from content_queue.states import Status
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware-UTC datetimes on every backend."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: Optional[datetime], dialect: Any) -> Optional[datetime]:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: Optional[datetime], dialect: Any) -> Optional[datetime]:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+ROLES = ("admin", "approver", "pio", "viewer")
+#: Roles whose posts skip approval, and who may approve other people's posts.
+APPROVER_ROLES = frozenset({"admin", "approver"})
+#: Roles that may write posts at all.
+AUTHOR_ROLES = frozenset({"admin", "approver", "pio"})
+
+
+class Agency(Base):
+    __tablename__ = "agencies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="America/Chicago")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime(), nullable=True)
+
+    agency: Mapped[Agency] = relationship()
+
+    @property
+    def is_approver(self) -> bool:
+        return self.role in APPROVER_ROLES
+
+
+class ApiToken(Base):
+    """A Bearer token for the JSON API. Only a SHA-256 of the token is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime(), nullable=True)
+
+    user: Mapped[User] = relationship()
+
+
+ACCOUNT_STATUSES = ("active", "reconnect_needed", "disabled")
+
+
+class SocialAccount(Base):
+    __tablename__ = "social_accounts"
+    __table_args__ = (UniqueConstraint("agency_id", "platform", "handle"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    platform: Mapped[str] = mapped_column(String(32))
+    handle: Mapped[str] = mapped_column(String(200))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    #: Fernet token (see :mod:`content_queue.crypto`); never the plain credentials.
+    credentials_encrypted: Mapped[str] = mapped_column(Text)
+    api_base_url: Mapped[Optional[str]] = mapped_column(String(500), nullable=True)
+    status: Mapped[str] = mapped_column(String(32), default="active")
+    status_detail: Mapped[str] = mapped_column(Text, default="")
+    token_expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    starts_on: Mapped[Optional[date]] = mapped_column(Date, nullable=True)
+    ends_on: Mapped[Optional[date]] = mapped_column(Date, nullable=True)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Post(Base):
+    __tablename__ = "posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    campaign_id: Mapped[Optional[int]] = mapped_column(ForeignKey("campaigns.id"), nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    approved_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), nullable=True)
+    approved_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    approved_by: Mapped[Optional[User]] = relationship(foreign_keys=[approved_by_id])
+    campaign: Mapped[Optional[Campaign]] = relationship()
+    targets: Mapped[list["PostTarget"]] = relationship(
+        back_populates="post", order_by="PostTarget.id", cascade="all, delete-orphan"
+    )
+
+
+class PostTarget(Base):
+    """One post on one account: the unit that is scheduled, claimed and published."""
+
+    __tablename__ = "post_targets"
+    __table_args__ = (
+        UniqueConstraint("post_id", "account_id"),
+        Index("ix_post_targets_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("social_accounts.id"))
+    status: Mapped[str] = mapped_column(String(32), default=Status.DRAFT.value)
+    #: When the PIO wants it out.
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: When the scheduler should next try (= scheduled_at, later after a retryable error).
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime(), nullable=True)
+    #: Set by the worker right before it calls the platform; a second delivery that finds it
+    #: set knows an earlier attempt may have reached the platform.
+    attempt_started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime(), nullable=True)
+    platform_post_id: Mapped[Optional[str]] = mapped_column(String(200), nullable=True)
+    permalink: Mapped[Optional[str]] = mapped_column(String(1000), nullable=True)
+    published_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime(), nullable=True)
+    last_error: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    error_code: Mapped[Optional[str]] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    post: Mapped[Post] = relationship(back_populates="targets")
+    account: Mapped[SocialAccount] = relationship()
+
+
+class EngagementSnapshot(Base):
+    __tablename__ = "engagement_snapshots"
+    __table_args__ = (Index("ix_engagement_target_time", "target_id", "taken_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("post_targets.id"))
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    likes: Mapped[int] = mapped_column(Integer, default=0)
+    reposts: Mapped[int] = mapped_column(Integer, default=0)
+    replies: Mapped[int] = mapped_column(Integer, default=0)
+    impressions: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+
+
+class AuditEvent(Base):
+    """Append-only record of who did what; posts and their history are public records."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_entity", "entity_type", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), nullable=True)
+    action: Mapped[str] = mapped_column(String(64))
+    entity_type: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    actor: Mapped[Optional[User]] = relationship()

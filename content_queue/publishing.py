@@ -1,0 +1,206 @@
+"""Worker-side verbs: start an attempt, record its result or error, record engagement.
+
+The network call happens between :func:`start_attempt` and :func:`record_result` /
+:func:`record_error`, outside any transaction. ``start_attempt`` stamps the target before the
+call; a second delivery of the same task that finds the stamp knows an earlier attempt may have
+reached the platform, and reconciles instead of posting again. That is how a target is published
+at most once even though Celery on Redis delivers at least once.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Sequence
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from content_queue.accounts import mark_reconnect_needed
+from content_queue.models import EngagementSnapshot, Post, PostTarget, SocialAccount
+from content_queue.ports import (
+    AuthExpired,
+    ConnectorError,
+    Metrics,
+    Permanent,
+    PublishResult,
+    RateLimited,
+    Transient,
+    UnknownOutcome,
+)
+from content_queue.platforms import RULES
+from content_queue.states import Status, TransitionConflict, transition
+
+
+class Mode(str, enum.Enum):
+    PUBLISH = "publish"  # first attempt at this claim: call the platform
+    RECONCILE = "reconcile"  # an earlier attempt may have reached the platform: look first
+    SKIP = "skip"  # nothing to do (already done, canceled, or not claimed)
+
+
+@dataclass(frozen=True)
+class PublishJob:
+    target_id: int
+    mode: Mode
+    platform: str = ""
+    handle: str = ""
+    account_id: int = 0
+    credentials_encrypted: str = ""
+    api_base_url: str | None = None
+    text: str = ""
+    idempotency_key: str = ""
+    attempt_started_at: datetime | None = None
+    account_status: str = "active"
+
+
+def idempotency_key(target_id: int) -> str:
+    return f"tenfour-target-{target_id}"
+
+
+def start_attempt(session: Session, target_id: int, *, now: datetime) -> PublishJob:
+    target = session.get(PostTarget, target_id)
+    if target is None or target.status != Status.PUBLISHING.value:
+        return PublishJob(target_id, Mode.SKIP)
+    stamped = session.execute(
+        update(PostTarget)
+        .where(PostTarget.id == target_id, PostTarget.status == Status.PUBLISHING.value,
+               PostTarget.attempt_started_at.is_(None))
+        .values(attempt_started_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(target)
+    account: SocialAccount = target.account
+    post: Post = target.post
+    return PublishJob(
+        target_id=target.id,
+        mode=Mode.PUBLISH if stamped == 1 else Mode.RECONCILE,
+        platform=account.platform,
+        handle=account.handle,
+        account_id=account.id,
+        credentials_encrypted=account.credentials_encrypted,
+        api_base_url=account.api_base_url,
+        text=post.text,
+        idempotency_key=idempotency_key(target.id),
+        attempt_started_at=target.attempt_started_at,
+        account_status=account.status,
+    )
+
+
+def record_result(session: Session, target_id: int, result: PublishResult, *,
+                  now: datetime) -> bool:
+    target = session.get(PostTarget, target_id)
+    if target is None or target.status != Status.PUBLISHING.value:
+        return False
+    try:
+        transition(session, target, Status.PUBLISHED, actor_id=None, now=now,
+                   values={"platform_post_id": result.platform_post_id,
+                           "permalink": result.permalink,
+                           "published_at": result.published_at,
+                           "last_error": None, "error_code": None},
+                   details={"platform_post_id": result.platform_post_id,
+                            "permalink": result.permalink})
+    except TransitionConflict:
+        return False
+    return True
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, 4 min … capped at 30 min."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 1800))
+
+
+def record_error(session: Session, target_id: int, error: ConnectorError, *, now: datetime,
+                 max_attempts: int) -> Status | None:
+    """Decide what a connector error means for the target: retry later, or fail for good."""
+    target = session.get(PostTarget, target_id)
+    if target is None or target.status != Status.PUBLISHING.value:
+        return None
+    account: SocialAccount = target.account
+    label = RULES[account.platform].label if account.platform in RULES else account.platform
+    message = f"{label} @{account.handle}: {error.message}"
+    retry_at: datetime | None = None
+    if isinstance(error, RateLimited):
+        retry_at = max(error.retry_at or now + backoff(target.attempts), now)
+        message += f" Will retry at {retry_at:%H:%M:%S} UTC."
+    elif isinstance(error, (Transient, UnknownOutcome)) and target.attempts < max_attempts:
+        retry_at = now + backoff(target.attempts)
+        message += f" Will retry at {retry_at:%H:%M:%S} UTC (attempt {target.attempts} of {max_attempts})."
+    elif isinstance(error, AuthExpired):
+        mark_reconnect_needed(session, account, error.message, now=now)
+        message = (f"{label} @{account.handle} needs reconnecting: {error.message} "
+                   "An admin must reconnect the account, then retry this post.")
+    elif isinstance(error, (Transient, UnknownOutcome)):
+        message += f" Gave up after {target.attempts} attempts."
+
+    values = {"last_error": message, "error_code": error.code}
+    try:
+        if retry_at is not None:
+            values.update(next_attempt_at=retry_at, attempt_started_at=None)
+            transition(session, target, Status.SCHEDULED, actor_id=None, now=now,
+                       reason="retry", values=values, details={"error_code": error.code})
+            return Status.SCHEDULED
+        transition(session, target, Status.FAILED, actor_id=None, now=now, reason=error.code,
+                   values=values, details={"error_code": error.code})
+        return Status.FAILED
+    except TransitionConflict:
+        return None
+
+
+def fail_without_call(session: Session, target_id: int, error: Permanent | AuthExpired, *,
+                      now: datetime) -> Status | None:
+    """Fail a target before any request (account needs reconnecting, rules broken)."""
+    return record_error(session, target_id, error, now=now, max_attempts=0)
+
+
+@dataclass(frozen=True)
+class PollBatch:
+    account_id: int
+    platform: str
+    credentials_encrypted: str
+    api_base_url: str | None
+    targets: dict[str, int]  # platform post id -> target id
+
+
+def due_for_engagement(session: Session, *, now: datetime,
+                       window: timedelta = timedelta(days=30)) -> list[PollBatch]:
+    """Published targets younger than ``window``, grouped by account for batched metric calls."""
+    rows = session.execute(
+        select(PostTarget.id, PostTarget.platform_post_id, SocialAccount)
+        .join(SocialAccount, SocialAccount.id == PostTarget.account_id)
+        .where(PostTarget.status == Status.PUBLISHED.value,
+               PostTarget.published_at >= now - window,
+               PostTarget.platform_post_id.is_not(None),
+               SocialAccount.status == "active")
+        .order_by(SocialAccount.id, PostTarget.id)
+    ).all()
+    batches: dict[int, PollBatch] = {}
+    for target_id, post_id, account in rows:
+        batch = batches.get(account.id)
+        if batch is None:
+            batch = batches[account.id] = PollBatch(account.id, account.platform,
+                                                   account.credentials_encrypted,
+                                                   account.api_base_url, {})
+        batch.targets[post_id] = target_id
+    return list(batches.values())
+
+
+def record_engagement(session: Session, batch: PollBatch, metrics: Sequence[Metrics], *,
+                      now: datetime) -> int:
+    count = 0
+    for m in metrics:
+        target_id = batch.targets.get(m.platform_post_id)
+        if target_id is None:
+            continue
+        session.add(EngagementSnapshot(target_id=target_id, taken_at=now, likes=m.likes,
+                                       reposts=m.reposts, replies=m.replies,
+                                       impressions=m.impressions))
+        count += 1
+    return count
+
+
+def latest_engagement(session: Session, target_id: int) -> EngagementSnapshot | None:
+    return session.scalars(
+        select(EngagementSnapshot).where(EngagementSnapshot.target_id == target_id)
+        .order_by(EngagementSnapshot.taken_at.desc()).limit(1)
+    ).first()

@@ -1,0 +1,435 @@
+"""The verbs PIOs and supervisors use: queue, submit, approve, reject, reschedule, cancel.
+
+Every function takes the session and ``now`` from its caller (so tests control time and the
+caller owns the transaction), checks who may do what, and changes target statuses only through
+:func:`content_queue.states.transition`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from content_queue.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from content_queue.models import (
+    APPROVER_ROLES,
+    AUTHOR_ROLES,
+    Campaign,
+    Post,
+    PostTarget,
+    SocialAccount,
+    User,
+)
+from content_queue.platforms import RULES, check_post
+from content_queue.states import Status, transition
+from content_queue.users import audit
+
+#: A time up to this far in the past still counts as "now" (clock skew, slow clients).
+PAST_GRACE = timedelta(seconds=60)
+MAX_TEXT = 63206  # the longest any platform accepts; a guard against absurd bodies
+
+
+def _require_author(actor: User) -> None:
+    if actor.role not in AUTHOR_ROLES:
+        raise Forbidden("Viewers can read the queue but cannot write or change posts.")
+
+
+def _load_accounts(session: Session, actor: User, account_ids: Any) -> list[SocialAccount]:
+    if not isinstance(account_ids, (list, tuple)) or not account_ids:
+        raise ValidationFailed("Choose at least one account to post to.", code="no_accounts",
+                               fields={"account_ids": "Choose at least one account."})
+    ids: list[int] = []
+    for raw in account_ids:
+        if isinstance(raw, bool) or not isinstance(raw, (int, str)) or not str(raw).isdigit():
+            raise ValidationFailed(f"{raw!r} is not an account id.", code="unknown_account",
+                                   fields={"account_ids": f"{raw!r} is not an account id."})
+        if int(raw) not in ids:
+            ids.append(int(raw))
+    found = {
+        a.id: a
+        for a in session.scalars(
+            select(SocialAccount).where(SocialAccount.id.in_(ids),
+                                        SocialAccount.agency_id == actor.agency_id)
+        )
+    }
+    missing = [i for i in ids if i not in found]
+    if missing:
+        names = ", ".join(str(i) for i in missing)
+        raise ValidationFailed(f"No account with id {names}.", code="unknown_account",
+                               fields={"account_ids": f"Unknown account id {names}."})
+    disabled = [a for a in found.values() if a.status == "disabled"]
+    if disabled:
+        raise ValidationFailed(f"The account @{disabled[0].handle} is disabled.",
+                               code="account_disabled",
+                               fields={"account_ids": "A chosen account is disabled."})
+    return [found[i] for i in ids]
+
+
+def _check_text(text: Any) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationFailed("The post has no text.", code="text_empty",
+                               fields={"text": "Write the post's text."})
+    if len(text) > MAX_TEXT:
+        raise ValidationFailed("The text is longer than any platform accepts.",
+                               code="text_too_long", fields={"text": "Too long."})
+    return text.replace("\r\n", "\n")
+
+
+def _check_time(scheduled_at: Any, now: datetime, tz_name: str) -> datetime:
+    if not isinstance(scheduled_at, datetime) or scheduled_at.tzinfo is None:
+        raise ValidationFailed("Give a publishing time with its time zone.", code="invalid_time",
+                               fields={"scheduled_at": "Required, with a UTC offset."})
+    if scheduled_at < now - PAST_GRACE:
+        from content_queue.timeutil import utc_to_local
+
+        local = utc_to_local(scheduled_at, tz_name)
+        raise ValidationFailed(
+            f"That time has already passed ({local:%Y-%m-%d %H:%M %Z}). Choose a time in the future.",
+            code="time_in_past", fields={"scheduled_at": "That time has already passed."},
+        )
+    return scheduled_at
+
+
+def _check_rules(text: str, accounts: Iterable[SocialAccount]) -> None:
+    problems = []
+    for platform in sorted({a.platform for a in accounts}):
+        problems.extend(check_post(platform, text))
+    if problems:
+        raise ValidationFailed(
+            " ".join(p.message for p in problems), code=problems[0].rule,
+            fields={"text": [p.message for p in problems]},
+        )
+
+
+def _check_campaign(session: Session, actor: User, campaign_id: Any) -> int | None:
+    if campaign_id in (None, ""):
+        return None
+    if isinstance(campaign_id, bool) or not str(campaign_id).isdigit():
+        raise ValidationFailed("campaign_id must be a number.", fields={"campaign_id": "Invalid."})
+    campaign = session.get(Campaign, int(campaign_id))
+    if campaign is None or campaign.agency_id != actor.agency_id:
+        raise ValidationFailed(f"No campaign with id {campaign_id}.", code="unknown_campaign",
+                               fields={"campaign_id": "Unknown campaign."})
+    return campaign.id
+
+
+def _submitted_status(actor: User) -> Status:
+    return Status.SCHEDULED if actor.role in APPROVER_ROLES else Status.AWAITING_APPROVAL
+
+
+def queue_post(
+    session: Session,
+    *,
+    actor: User,
+    text: Any,
+    account_ids: Any,
+    scheduled_at: Any,
+    now: datetime,
+    campaign_id: Any = None,
+    submit: bool = True,
+) -> Post:
+    """Create a post with one target per account.
+
+    Approvers' posts are scheduled at once; a PIO's wait for approval. ``submit=False`` keeps
+    the post as a draft.
+    """
+    _require_author(actor)
+    text = _check_text(text)
+    accounts = _load_accounts(session, actor, account_ids)
+    when = _check_time(scheduled_at, now, actor.agency.timezone)
+    campaign = _check_campaign(session, actor, campaign_id)
+    _check_rules(text, accounts)
+
+    post = Post(agency_id=actor.agency_id, author_id=actor.id, campaign_id=campaign, text=text,
+                created_at=now, updated_at=now)
+    session.add(post)
+    session.flush()
+    for account in accounts:
+        session.add(PostTarget(post_id=post.id, account_id=account.id, status=Status.DRAFT.value,
+                               scheduled_at=when, next_attempt_at=when, attempts=0,
+                               created_at=now, updated_at=now))
+    session.flush()
+    audit(session, "post.created", actor_id=actor.id, entity_type="post", entity_id=post.id,
+          now=now, details={"accounts": [a.id for a in accounts], "scheduled_at": when.isoformat()})
+    if submit:
+        if actor.role in APPROVER_ROLES:
+            post.approved_by_id, post.approved_at = actor.id, now
+        session.flush()
+        _move_all(session, post, {Status.DRAFT}, _submitted_status(actor), actor, now)
+    session.refresh(post)
+    return post
+
+
+def _move_all(session: Session, post: Post, sources: set[Status], to: Status, actor: User | None,
+              now: datetime, reason: str | None = None, values: dict | None = None) -> int:
+    moved = 0
+    for target in list(post.targets):
+        if Status(target.status) in sources:
+            transition(session, target, to, actor_id=actor.id if actor else None, now=now,
+                       reason=reason, values=values)
+            moved += 1
+    return moved
+
+
+def get_post(session: Session, actor: User, post_id: int) -> Post:
+    post = session.scalars(
+        select(Post).where(Post.id == post_id)
+        .options(selectinload(Post.targets).selectinload(PostTarget.account))
+    ).first()
+    if post is None or post.agency_id != actor.agency_id:
+        raise NotFound(f"No post with id {post_id}.")
+    return post
+
+
+def _require_owner_or_approver(actor: User, post: Post, verb: str) -> None:
+    _require_author(actor)
+    if actor.role not in APPROVER_ROLES and post.author_id != actor.id:
+        raise Forbidden(f"Only the author or an approver can {verb} this post.")
+
+
+def submit_post(session: Session, *, actor: User, post_id: int, now: datetime) -> Post:
+    post = get_post(session, actor, post_id)
+    _require_owner_or_approver(actor, post, "submit")
+    if not _move_all(session, post, {Status.DRAFT}, _submitted_status(actor), actor, now):
+        raise Conflict("This post has no draft to submit.", code="nothing_to_submit")
+    return post
+
+
+def approve_post(session: Session, *, actor: User, post_id: int, now: datetime) -> Post:
+    post = get_post(session, actor, post_id)
+    if actor.role not in APPROVER_ROLES:
+        raise Forbidden("Only an approver or an admin can approve posts.")
+    if post.author_id == actor.id:
+        raise Forbidden("You cannot approve your own post; ask another approver.",
+                        code="own_post")
+    waiting = [t for t in post.targets if t.status == Status.AWAITING_APPROVAL.value]
+    if not waiting:
+        raise Conflict("Nothing on this post is waiting for approval.", code="nothing_to_approve")
+    if any(t.scheduled_at < now - PAST_GRACE for t in waiting):
+        raise Conflict("This post's time has passed; reschedule it before approving.",
+                       code="time_in_past")
+    _move_all(session, post, {Status.AWAITING_APPROVAL}, Status.SCHEDULED, actor, now)
+    post.approved_by_id, post.approved_at, post.updated_at = actor.id, now, now
+    return post
+
+
+def reject_post(session: Session, *, actor: User, post_id: int, now: datetime,
+                reason: str = "") -> Post:
+    post = get_post(session, actor, post_id)
+    if actor.role not in APPROVER_ROLES:
+        raise Forbidden("Only an approver or an admin can send a post back.")
+    if not _move_all(session, post, {Status.AWAITING_APPROVAL}, Status.DRAFT, actor, now,
+                     reason=reason.strip() or "sent back for changes"):
+        raise Conflict("Nothing on this post is waiting for approval.", code="nothing_to_approve")
+    return post
+
+
+CANCELABLE = {Status.DRAFT, Status.AWAITING_APPROVAL, Status.SCHEDULED, Status.FAILED,
+              Status.EXPIRED}
+
+
+def cancel_post(session: Session, *, actor: User, post_id: int, now: datetime,
+                target_ids: Sequence[int] | None = None) -> Post:
+    post = get_post(session, actor, post_id)
+    _require_owner_or_approver(actor, post, "cancel")
+    moved = 0
+    for target in post.targets:
+        if target_ids is not None and target.id not in target_ids:
+            continue
+        if Status(target.status) in CANCELABLE:
+            transition(session, target, Status.CANCELED, actor_id=actor.id, now=now)
+            moved += 1
+    if not moved:
+        raise Conflict("Nothing on this post can be canceled any more.", code="not_cancelable")
+    return post
+
+
+RESCHEDULABLE = {Status.DRAFT, Status.AWAITING_APPROVAL, Status.SCHEDULED, Status.EXPIRED,
+                 Status.FAILED}
+
+
+def reschedule_post(session: Session, *, actor: User, post_id: int, scheduled_at: Any,
+                    now: datetime) -> Post:
+    """Move the unpublished targets to a new time. A PIO's change needs approval again."""
+    post = get_post(session, actor, post_id)
+    _require_owner_or_approver(actor, post, "reschedule")
+    when = _check_time(scheduled_at, now, actor.agency.timezone)
+    want = _submitted_status(actor)
+    moved = 0
+    for target in post.targets:
+        current = Status(target.status)
+        if current not in RESCHEDULABLE:
+            continue
+        values = {"scheduled_at": when, "next_attempt_at": when, "last_error": None,
+                  "error_code": None, "attempt_started_at": None}
+        if current == Status.DRAFT or current == want:
+            for key, value in values.items():
+                setattr(target, key, value)
+            target.updated_at = now
+        else:
+            transition(session, target, want, actor_id=actor.id, now=now, reason="rescheduled",
+                       values=values)
+        moved += 1
+    if not moved:
+        raise Conflict("Nothing on this post can be rescheduled.", code="not_reschedulable")
+    post.updated_at = now
+    audit(session, "post.rescheduled", actor_id=actor.id, entity_type="post", entity_id=post.id,
+          now=now, details={"scheduled_at": when.isoformat()})
+    session.flush()
+    return post
+
+
+def retry_target(session: Session, *, actor: User, target_id: int, now: datetime) -> PostTarget:
+    """A supervisor's "try again" on a failed target: due now."""
+    target = session.get(PostTarget, target_id)
+    if target is None or target.post.agency_id != actor.agency_id:
+        raise NotFound(f"No target with id {target_id}.")
+    if actor.role not in APPROVER_ROLES:
+        raise Forbidden("Only an approver or an admin can retry a failed post.")
+    if target.status != Status.FAILED.value:
+        raise Conflict("Only a failed post can be retried.", code="not_failed")
+    transition(session, target, Status.SCHEDULED, actor_id=actor.id, now=now, reason="retry",
+               values={"next_attempt_at": now, "attempt_started_at": None, "error_code": None})
+    return target
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def list_posts(session: Session, actor: User, *, status: str | None = None, page: int = 1,
+               per_page: int = 50) -> tuple[list[Post], int]:
+    """Posts newest-scheduled first; ``status`` keeps posts with at least one such target."""
+    query = select(Post).where(Post.agency_id == actor.agency_id)
+    if status:
+        try:
+            Status(status)
+        except ValueError:
+            raise ValidationFailed(
+                f"Unknown status {status!r}; use one of {', '.join(s.value for s in Status)}.",
+                code="unknown_status", fields={"status": "Unknown status."},
+            ) from None
+        query = query.where(
+            Post.id.in_(select(PostTarget.post_id).where(PostTarget.status == status))
+        )
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    first_time = (
+        select(func.min(PostTarget.scheduled_at)).where(PostTarget.post_id == Post.id)
+        .correlate(Post).scalar_subquery()
+    )
+    page = max(page, 1)
+    rows = session.scalars(
+        query.options(selectinload(Post.targets).selectinload(PostTarget.account))
+        .order_by(first_time.desc(), Post.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return list(rows), total
+
+
+def status_counts(session: Session, agency_id: int) -> dict[str, int]:
+    rows = session.execute(
+        select(PostTarget.status, func.count())
+        .join(Post, Post.id == PostTarget.post_id)
+        .where(Post.agency_id == agency_id)
+        .group_by(PostTarget.status)
+    ).all()
+    counts = {s.value: 0 for s in Status}
+    counts.update({status: n for status, n in rows})
+    return counts
+
+
+def post_status(post: Post) -> str:
+    """One word for a post with several targets: the least advanced state wins."""
+    order = [Status.DRAFT, Status.AWAITING_APPROVAL, Status.SCHEDULED, Status.PUBLISHING,
+             Status.FAILED, Status.EXPIRED, Status.PUBLISHED, Status.CANCELED]
+    present = {Status(t.status) for t in post.targets}
+    if present == {Status.PUBLISHED, Status.CANCELED}:
+        return Status.PUBLISHED.value
+    for status in order:
+        if status in present:
+            return status.value
+    return Status.DRAFT.value
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def target_to_dict(target: PostTarget) -> dict[str, Any]:
+    return {
+        "id": target.id,
+        "account_id": target.account_id,
+        "platform": target.account.platform,
+        "handle": target.account.handle,
+        "status": target.status,
+        "scheduled_at": _iso(target.scheduled_at),
+        "next_attempt_at": _iso(target.next_attempt_at),
+        "attempts": target.attempts,
+        "published_at": _iso(target.published_at),
+        "platform_post_id": target.platform_post_id,
+        "permalink": target.permalink,
+        "error": target.last_error,
+        "error_code": target.error_code,
+    }
+
+
+def post_to_dict(post: Post) -> dict[str, Any]:
+    return {
+        "id": post.id,
+        "text": post.text,
+        "status": post_status(post),
+        "author_id": post.author_id,
+        "campaign_id": post.campaign_id,
+        "approved_by_id": post.approved_by_id,
+        "created_at": _iso(post.created_at),
+        "updated_at": _iso(post.updated_at),
+        "targets": [target_to_dict(t) for t in post.targets],
+    }
+
+
+# --- campaigns ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CampaignInput:
+    name: str
+    description: str = ""
+    starts_on: Any = None
+    ends_on: Any = None
+
+
+def create_campaign(session: Session, *, actor: User, data: CampaignInput,
+                    now: datetime) -> Campaign:
+    _require_author(actor)
+    name = (data.name or "").strip()
+    if not name:
+        raise ValidationFailed("Give the campaign a name.", fields={"name": "Required."})
+    if data.starts_on and data.ends_on and data.ends_on < data.starts_on:
+        raise ValidationFailed("The campaign ends before it starts.",
+                               fields={"ends_on": "Must be on or after the start date."})
+    campaign = Campaign(agency_id=actor.agency_id, name=name, description=data.description or "",
+                        starts_on=data.starts_on or None, ends_on=data.ends_on or None,
+                        created_by_id=actor.id, created_at=now)
+    session.add(campaign)
+    session.flush()
+    audit(session, "campaign.created", actor_id=actor.id, entity_type="campaign",
+          entity_id=campaign.id, now=now, details={"name": name})
+    return campaign
+
+
+def list_campaigns(session: Session, agency_id: int) -> list[Campaign]:
+    return list(session.scalars(
+        select(Campaign).where(Campaign.agency_id == agency_id).order_by(Campaign.name)
+    ))
+
+
+def platform_limits() -> dict[str, dict[str, Any]]:
+    """What the compose page needs to count and warn as the PIO types."""
+    return {
+        name: {"label": r.label, "max_chars": r.max_chars, "counting": r.counting_note,
+               "max_images": r.max_images}
+        for name, r in RULES.items()
+    }

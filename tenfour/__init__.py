@@ -1,0 +1,1 @@
+"""Tenfour: outreach scheduler for 911 emergency communications centers."""

@@ -1,0 +1,138 @@
+"""Process-wide settings, read once from the environment into a frozen object.
+
+Only this module reads ``os.environ``. Domain code (``content_queue``) receives the values it
+needs as arguments; ``web``, ``workers`` and the CLI call :func:`load_settings` once per process.
+Every variable is listed in the README's configuration table.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+DEFAULT_INSTANCE_DIR = Path.cwd() / "instance"
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _float(value: str | None, default: float) -> float:
+    if value is None or value == "":
+        return default
+    return float(value)
+
+
+def _int(value: str | None, default: int) -> int:
+    if value is None or value == "":
+        return default
+    return int(value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about one Tenfour process."""
+
+    instance_dir: Path
+    database_url: str
+    redis_url: str | None  # None means: start (or use) the embedded Redis
+    secret_key: str
+    encryption_keys: tuple[str, ...]
+    host: str = "127.0.0.1"
+    port: int = 5000
+    simulator_host: str = "127.0.0.1"
+    simulator_port: int = 5055
+    simulator_url: str = "http://127.0.0.1:5055"
+    scheduler_tick_seconds: float = 0.25
+    engagement_poll_seconds: float = 60.0
+    claim_batch_size: int = 500
+    publish_max_attempts: int = 5
+    stuck_after_seconds: float = 120.0
+    visibility_timeout_seconds: int = 3600
+    worker_concurrency: int = 2
+    session_cookie_secure: bool = False
+    platform_api_base_urls: Mapping[str, str] = field(default_factory=dict)
+    x_price_per_post: float = 0.015
+    x_price_per_link_post: float = 0.2
+    testing: bool = False
+
+    @property
+    def sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+PLATFORM_URL_VARS = {
+    "x": "X_API_BASE_URL",
+    "facebook": "FACEBOOK_API_BASE_URL",
+    "instagram": "INSTAGRAM_API_BASE_URL",
+    "mastodon": "MASTODON_API_BASE_URL",
+    "bluesky": "BLUESKY_API_BASE_URL",
+    "sandbox": "SANDBOX_API_BASE_URL",
+}
+
+
+def _read_or_create_secret(path: Path, factory) -> str:
+    """Keep generated secrets in the instance folder so restarts keep sessions and tokens readable."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = factory()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read the environment once. Missing secrets are generated into ``instance/`` on first use."""
+    env = os.environ if env is None else env
+    instance_dir = Path(env.get("TENFOUR_INSTANCE_DIR") or DEFAULT_INSTANCE_DIR).resolve()
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'tenfour.db'}"
+
+    secret_key = env.get("SECRET_KEY") or _read_or_create_secret(
+        instance_dir / "secret_key", lambda: os.urandom(32).hex()
+    )
+    keys_raw = env.get("TENFOUR_ENCRYPTION_KEYS") or _read_or_create_secret(
+        instance_dir / "encryption_key", _new_fernet_key
+    )
+    encryption_keys = tuple(k.strip() for k in keys_raw.split(",") if k.strip())
+
+    simulator_host = env.get("SIMULATOR_HOST", "127.0.0.1")
+    simulator_port = _int(env.get("SIMULATOR_PORT"), 5055)
+    simulator_url = env.get("SIMULATOR_URL") or f"http://{simulator_host}:{simulator_port}"
+    bases = {p: env[v].rstrip("/") for p, v in PLATFORM_URL_VARS.items() if env.get(v)}
+
+    return Settings(
+        instance_dir=instance_dir,
+        database_url=database_url,
+        redis_url=env.get("REDIS_URL") or None,
+        secret_key=secret_key,
+        encryption_keys=encryption_keys,
+        host=env.get("HOST", "127.0.0.1"),
+        port=_int(env.get("PORT"), 5000),
+        simulator_host=simulator_host,
+        simulator_port=simulator_port,
+        simulator_url=simulator_url.rstrip("/"),
+        scheduler_tick_seconds=_float(env.get("SCHEDULER_TICK_SECONDS"), 0.25),
+        engagement_poll_seconds=_float(env.get("ENGAGEMENT_POLL_SECONDS"), 60.0),
+        claim_batch_size=_int(env.get("CLAIM_BATCH_SIZE"), 500),
+        publish_max_attempts=_int(env.get("PUBLISH_MAX_ATTEMPTS"), 5),
+        stuck_after_seconds=_float(env.get("STUCK_AFTER_SECONDS"), 120.0),
+        visibility_timeout_seconds=_int(env.get("VISIBILITY_TIMEOUT_SECONDS"), 3600),
+        worker_concurrency=_int(env.get("WORKER_CONCURRENCY"), 2),
+        session_cookie_secure=_bool(env.get("SESSION_COOKIE_SECURE"), False),
+        platform_api_base_urls=bases,
+        x_price_per_post=_float(env.get("X_PRICE_PER_POST"), 0.015),
+        x_price_per_link_post=_float(env.get("X_PRICE_PER_LINK_POST"), 0.2),
+        testing=_bool(env.get("TENFOUR_TESTING"), False),
+    )
+
+
+def _new_fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
