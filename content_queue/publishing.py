@@ -74,7 +74,10 @@ def start_attempt(session: Session, target_id: int, *, now: datetime) -> Publish
     post: Post = target.post
     return PublishJob(
         target_id=target.id,
-        mode=Mode.PUBLISH if stamped == 1 else Mode.RECONCILE,
+        # Reconcile when an earlier attempt may have reached the platform: a redelivered task
+        # (stamp already set) or a retry after an unknown outcome.
+        mode=Mode.PUBLISH if stamped == 1 and target.error_code != UnknownOutcome.code
+        else Mode.RECONCILE,
         platform=account.platform,
         handle=account.handle,
         account_id=account.id,

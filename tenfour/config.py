@@ -58,6 +58,8 @@ class Settings:
     platform_api_base_urls: Mapping[str, str] = field(default_factory=dict)
     x_price_per_post: float = 0.015
     x_price_per_link_post: float = 0.2
+    agency_name: str = "Metro 911 Communications"
+    agency_timezone: str = "America/Chicago"
     testing: bool = False
 
     @property
@@ -128,6 +130,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         platform_api_base_urls=bases,
         x_price_per_post=_float(env.get("X_PRICE_PER_POST"), 0.015),
         x_price_per_link_post=_float(env.get("X_PRICE_PER_LINK_POST"), 0.2),
+        agency_name=env.get("TENFOUR_AGENCY_NAME", "Metro 911 Communications"),
+        agency_timezone=env.get("TENFOUR_TIMEZONE", "America/Chicago"),
         testing=_bool(env.get("TENFOUR_TESTING"), False),
     )
 

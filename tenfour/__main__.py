@@ -1,0 +1,3 @@
+from tenfour.cli import main
+
+main()

@@ -1,0 +1,37 @@
+"""Serve the Flask app under gunicorn from inside the `tenfour web` command."""
+
+from __future__ import annotations
+
+from gunicorn.app.base import BaseApplication
+
+from tenfour.config import Settings
+
+
+class _App(BaseApplication):
+    def __init__(self, settings: Settings, options: dict) -> None:
+        self.settings = settings
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from web import create_app
+
+        return create_app(self.settings)
+
+
+def serve(settings: Settings, *, workers: int = 2, threads: int = 4) -> None:
+    _App(settings, {
+        "bind": f"{settings.host}:{settings.port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "accesslog": "-",
+        "errorlog": "-",
+        "timeout": 60,
+        "graceful_timeout": 10,
+        "forwarded_allow_ips": "127.0.0.1",
+    }).run()

@@ -1,0 +1,137 @@
+"""``tenfour run``: the whole stack on one machine from a fresh clone, with nothing installed but Python.
+
+Order: instance folder, embedded Redis (unless REDIS_URL points elsewhere), migrations, the demo
+bootstrap (it prints the admin's password, so its output goes straight to the terminal), then the
+web app, worker, scheduler and simulator under one Supervisor. Every child gets the same
+environment, pinned to the same instance folder, so they all agree on the database and secrets.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from typing import Mapping
+
+from tenfour.config import Settings
+from tenfour.embedded_redis import EmbeddedRedis, EmbeddedRedisError
+from tenfour.supervisor import Supervisor
+
+SERVICES = ("web", "worker", "scheduler", "simulator")
+SETUP_STEPS = (("db", "upgrade"), ("demo", "bootstrap"))
+
+
+def tenfour_argv(*args: str) -> list[str]:
+    return [sys.executable, "-m", "tenfour", *args]
+
+
+def child_env(settings: Settings, redis_url: str, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment every child of ``tenfour run`` shares."""
+    env = dict(os.environ if base is None else base)
+    env["TENFOUR_INSTANCE_DIR"] = str(settings.instance_dir)
+    env["REDIS_URL"] = redis_url
+    if not env.get("SANDBOX_API_BASE_URL"):
+        env["SANDBOX_API_BASE_URL"] = settings.simulator_url + "/sandbox"
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def run_all(settings: Settings) -> int:
+    """Run everything until Ctrl-C or until a part dies; return the exit code for the shell."""
+    settings.instance_dir.mkdir(parents=True, exist_ok=True)
+    busy = _busy_ports(settings)
+    if busy:
+        for what, host, port in busy:
+            print(f"tenfour run: port {port} on {host} ({what}) is already in use.", file=sys.stderr)
+        print("Stop whatever holds it, or choose another with PORT=... / SIMULATOR_PORT=...", file=sys.stderr)
+        return 2
+
+    redis: EmbeddedRedis | None = None
+    try:
+        if settings.redis_url:
+            redis_url = settings.redis_url
+        else:
+            redis = EmbeddedRedis(settings.instance_dir / "redis")
+            try:
+                redis.start()
+            except EmbeddedRedisError as exc:
+                print(f"tenfour run: could not start the embedded Redis: {exc}", file=sys.stderr)
+                return 1
+            redis_url = redis.url
+        env = child_env(settings, redis_url)
+
+        for step in SETUP_STEPS:
+            code = subprocess.call(tenfour_argv(*step), env=env)
+            if code != 0:
+                print(f"tenfour run: `tenfour {' '.join(step)}` failed with exit code {code}", file=sys.stderr)
+                return code if code > 0 else 1
+
+        supervisor = Supervisor()
+        if redis is not None:
+            supervisor.watch("redis", redis)
+        for name in SERVICES:
+            supervisor.add(name, tenfour_argv(name), env=env)
+        supervisor.start()
+        threading.Thread(
+            target=_announce_when_listening, args=(supervisor, settings, redis_url, redis is not None), daemon=True
+        ).start()
+        return supervisor.wait()
+    except KeyboardInterrupt:  # Ctrl-C during the setup steps, before the supervisor owns the signal
+        return 130
+    finally:
+        if redis is not None:
+            redis.stop()
+
+
+def banner(settings: Settings, redis_url: str, embedded: bool) -> list[str]:
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "", "::") else settings.host
+    if ":" in host:
+        host = f"[{host}]"
+    return [
+        "Tenfour is running.",
+        f"  Admin:          http://{host}:{settings.port}/",
+        f"  Sandbox feed:   {settings.simulator_url}/sandbox/feed",
+        f"  Redis:          {redis_url}{' (embedded)' if embedded else ''}",
+        f"  Data:           {settings.instance_dir}",
+        "  Ctrl-C stops everything.",
+    ]
+
+
+def _announce_when_listening(supervisor: Supervisor, settings: Settings, redis_url: str, embedded: bool) -> None:
+    """Print the banner once the web app accepts connections, so it is not buried in start-up logs."""
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "", "::") else settings.host
+    deadline = time.monotonic() + 60
+    while not supervisor.stopping:
+        try:
+            with socket.create_connection((host, settings.port), timeout=0.5):
+                break
+        except OSError:
+            if time.monotonic() > deadline:
+                supervisor.say(f"the web app is still not answering on {host}:{settings.port}; see its lines above")
+                return
+            time.sleep(0.25)
+    else:
+        return
+    for line in banner(settings, redis_url, embedded):
+        supervisor.say(line)
+
+
+def _busy_ports(settings: Settings) -> list[tuple[str, str, int]]:
+    wanted = [("web", settings.host, settings.port), ("simulator", settings.simulator_host, settings.simulator_port)]
+    return [(what, host, port) for what, host, port in wanted if not _can_bind(host, port)]
+
+
+def _can_bind(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does: TIME_WAIT is fine
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            return exc.errno not in (errno.EADDRINUSE, errno.EACCES)
+    return True
+

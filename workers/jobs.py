@@ -1,0 +1,130 @@
+"""What the tasks do, as plain functions of a :class:`Runtime` (testable without Celery)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Sequence
+
+from content_queue.models import SocialAccount
+from content_queue.ports import (
+    AuthExpired,
+    ConnectorError,
+    PlatformConnector,
+    PublishRequest,
+    PublishResult,
+    UnknownOutcome,
+)
+from content_queue.publishing import (
+    Mode,
+    PublishJob,
+    due_for_engagement,
+    fail_without_call,
+    record_engagement,
+    record_error,
+    record_result,
+    start_attempt,
+)
+from scheduler import find_stuck
+from workers.runtime import Runtime
+
+log = logging.getLogger("tenfour.worker")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def publish_one(rt: Runtime, target_id: int) -> str:
+    """Publish one claimed target at most once; returns what happened, for logs and tests."""
+    with rt.db.session_scope() as session:
+        job = start_attempt(session, target_id, now=utcnow())
+    fields = {"target_id": target_id, "platform": job.platform, "account_id": job.account_id}
+    if job.mode is Mode.SKIP:
+        log.info("publish skipped: target not in publishing", extra=fields)
+        return "skipped"
+    if job.account_status == "reconnect_needed":
+        with rt.db.session_scope() as session:
+            fail_without_call(session, target_id, AuthExpired(
+                "the account was disconnected by the platform."), now=utcnow())
+        return "failed"
+    try:
+        connector = rt.connector(job.platform, job.handle, job.credentials_encrypted,
+                                 job.api_base_url)
+        request = PublishRequest(text=job.text, idempotency_key=job.idempotency_key)
+        result = None
+        if job.mode is Mode.RECONCILE:
+            result = find_published(connector, job)
+        if result is None:
+            try:
+                result = connector.publish(request)
+            except UnknownOutcome:
+                result = find_published(connector, job)
+                if result is None:
+                    raise
+    except ConnectorError as error:
+        with rt.db.session_scope() as session:
+            outcome = record_error(session, target_id, error, now=utcnow(),
+                                   max_attempts=rt.settings.publish_max_attempts)
+        log.warning("publish error %s: %s", error.code, error.message,
+                    extra={**fields, "outcome": str(outcome)})
+        return f"error:{error.code}"
+    with rt.db.session_scope() as session:
+        record_result(session, target_id, result, now=utcnow())
+    log.info("published %s", result.permalink, extra=fields)
+    return "reconciled" if job.mode is Mode.RECONCILE else "published"
+
+
+def find_published(connector: PlatformConnector, job: PublishJob) -> PublishResult | None:
+    """Look for this target's text among the account's recent posts (after an unknown outcome)."""
+    since = (job.attempt_started_at or utcnow()) - timedelta(minutes=10)
+    wanted = job.text.strip()
+    for post in connector.recent_posts(since=since, limit=50):
+        if post.text.strip() == wanted:
+            return PublishResult(post.platform_post_id, post.permalink, post.created_at)
+    return None
+
+
+def poll_engagement_batches(rt: Runtime) -> list[int]:
+    """Accounts with published posts worth polling."""
+    with rt.db.session_scope(write=False) as session:
+        return [b.account_id for b in due_for_engagement(session, now=utcnow())]
+
+
+def poll_account(rt: Runtime, account_id: int) -> int:
+    """Fetch metrics for an account's recent posts in one batched call; store a snapshot each."""
+    with rt.db.session_scope(write=False) as session:
+        batch = next((b for b in due_for_engagement(session, now=utcnow())
+                      if b.account_id == account_id), None)
+        account = session.get(SocialAccount, account_id)
+        handle = account.handle if account else ""
+    if batch is None:
+        return 0
+    connector = rt.connector(batch.platform, handle, batch.credentials_encrypted,
+                             batch.api_base_url)
+    try:
+        metrics = connector.fetch_metrics(list(batch.targets))
+    except ConnectorError as error:
+        log.warning("engagement poll failed: %s", error.message, extra={"account_id": account_id})
+        if isinstance(error, AuthExpired):
+            from content_queue.accounts import mark_reconnect_needed
+
+            with rt.db.session_scope() as session:
+                mark_reconnect_needed(session, session.get(SocialAccount, account_id),
+                                      error.message, now=utcnow())
+        return 0
+    with rt.db.session_scope() as session:
+        return record_engagement(session, batch, metrics, now=utcnow())
+
+
+def reap_stuck_targets(rt: Runtime, enqueue: Callable[[Sequence[int]], None]) -> list[int]:
+    """Hand on again targets whose publish task was lost (see scheduler.find_stuck)."""
+    with rt.db.session_scope(write=False) as session:
+        ids = find_stuck(session, utcnow(),
+                         unsent_after=timedelta(seconds=rt.settings.stuck_after_seconds),
+                         running_after=timedelta(seconds=360))
+    if ids:
+        log.warning("re-enqueueing %d stuck targets", len(ids), extra={"target_ids": ids})
+        enqueue(ids)
+    return ids
+

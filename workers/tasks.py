@@ -1,0 +1,37 @@
+"""Thin Celery tasks: take an id, call one function, let it decide."""
+
+from __future__ import annotations
+
+from workers.app import celery_app
+from workers.jobs import poll_account, poll_engagement_batches, publish_one, reap_stuck_targets
+from workers.runtime import get_runtime
+
+
+@celery_app.task(name="tenfour.publish_target")
+def publish_target(target_id: int) -> str:
+    return publish_one(get_runtime(), target_id)
+
+
+@celery_app.task(name="tenfour.poll_engagement")
+def poll_engagement() -> int:
+    accounts = poll_engagement_batches(get_runtime())
+    for account_id in accounts:
+        poll_account_engagement.delay(account_id)
+    return len(accounts)
+
+
+@celery_app.task(name="tenfour.poll_account_engagement")
+def poll_account_engagement(account_id: int) -> int:
+    return poll_account(get_runtime(), account_id)
+
+
+@celery_app.task(name="tenfour.reap_stuck")
+def reap_stuck() -> list[int]:
+    return reap_stuck_targets(get_runtime(), enqueue_publish)
+
+
+def enqueue_publish(target_ids) -> None:
+    """Send one publish task per target over a single broker connection."""
+    with celery_app.producer_or_acquire() as producer:
+        for target_id in target_ids:
+            publish_target.apply_async((target_id,), producer=producer)
