@@ -1,25 +1,12 @@
-"""Pick a connector by platform name."""
+"""Pick a connector by platform name: ``connectors.<platform>.build(...)``."""
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+import importlib
+from typing import Mapping
 
+from content_queue.platforms import PLATFORMS
 from content_queue.ports import PlatformConnector
-
-Builder = Callable[..., PlatformConnector]
-
-
-def _sandbox(**kw) -> PlatformConnector:
-    from connectors.sandbox import SandboxConnector
-
-    return SandboxConnector(**kw)
-
-
-BUILDERS: dict[str, Builder] = {"sandbox": _sandbox}
-
-
-def register(platform: str, builder: Builder) -> None:
-    BUILDERS[platform] = builder
 
 
 def connector_for(
@@ -32,9 +19,8 @@ def connector_for(
 ) -> PlatformConnector:
     """Build the connector for one account. ``api_base_url`` (the account's) wins over the
     configured default for the platform, which wins over the platform's real host."""
-    try:
-        builder = BUILDERS[platform]
-    except KeyError:
-        raise ValueError(f"no connector for platform {platform!r}") from None
+    if platform not in PLATFORMS:
+        raise ValueError(f"no connector for platform {platform!r}")
+    module = importlib.import_module(f"connectors.{platform}")
     base = api_base_url or (default_base_urls or {}).get(platform)
-    return builder(handle=handle, credentials=dict(credentials), api_base_url=base)
+    return module.build(handle=handle, credentials=dict(credentials), api_base_url=base)

@@ -34,6 +34,7 @@ def _parse_time(value: str) -> datetime:
 
 class SandboxConnector:
     platform = "sandbox"
+    refreshed_credentials = None
 
     def __init__(self, *, handle: str, credentials: Mapping[str, str],
                  api_base_url: str | None = None, session: requests.Session | None = None) -> None:
@@ -148,3 +149,7 @@ class SandboxConnector:
 def _refused(exc: Exception) -> bool:
     text = repr(exc)
     return "Connection refused" in text or "NewConnectionError" in text
+
+
+def build(*, handle: str, credentials: Mapping[str, str], api_base_url: str | None) -> SandboxConnector:
+    return SandboxConnector(handle=handle, credentials=credentials, api_base_url=api_base_url)

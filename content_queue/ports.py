@@ -134,7 +134,14 @@ class UnknownOutcome(ConnectorError):
 
 @runtime_checkable
 class PlatformConnector(Protocol):
+    """One account on one platform.
+
+    ``refreshed_credentials`` is None unless the connector renewed its tokens while working
+    (X's OAuth 2.0 refresh); the caller then stores the new credentials, re-encrypted.
+    """
+
     platform: str
+    refreshed_credentials: dict | None
 
     def check(self, request: PublishRequest) -> list[RuleViolation]: ...
 
@@ -147,3 +154,44 @@ class PlatformConnector(Protocol):
     def fetch_metrics(self, platform_post_ids: Sequence[str]) -> list[Metrics]: ...
 
     def fetch_replies(self, platform_post_id: str) -> list[Reply]: ...
+
+
+# --- connecting accounts (OAuth and app passwords) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuthorizeStart:
+    """The first leg of an OAuth flow: where to send the browser, and what to remember.
+
+    ``secrets`` (PKCE verifier, OAuth 1.0a request-token secret, a Mastodon app's client
+    secret …) are kept server-side in the signed session and handed back to ``finish``.
+    """
+
+    url: str
+    state: str
+    secrets: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LinkedAccount:
+    """An account the user may connect after authorizing (Facebook offers one per Page)."""
+
+    platform: str
+    handle: str
+    display_name: str
+    credentials: dict
+    api_base_url: str | None = None
+    token_expires_at: datetime | None = None
+
+
+class AccountLinker(Protocol):
+    """What the web app needs to connect accounts; implemented by ``connectors.linking``."""
+
+    def oauth_start(self, platform: str, *, redirect_uri: str, api_base_url: str | None,
+                    instance_url: str | None = None) -> AuthorizeStart: ...
+
+    def oauth_finish(self, platform: str, *, callback_params: dict, start: AuthorizeStart,
+                     redirect_uri: str, api_base_url: str | None) -> list[LinkedAccount]: ...
+
+    def verify(self, platform: str, *, handle: str, credentials: dict,
+               api_base_url: str | None) -> AccountInfo: ...
