@@ -1,1 +1,47 @@
+"""Tenfour's Flask app: the admin pages PIOs and supervisors use, and the JSON API."""
 
+from __future__ import annotations
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from content_queue.crypto import CredentialCipher
+from content_queue.db import Database
+from tenfour.config import Settings, load_settings
+from web import auth, errors, formatting, security, state
+
+csrf = CSRFProtect()
+
+
+def create_app(settings: Settings | None = None, *, db: Database | None = None) -> Flask:
+    """Build the app. ``settings`` default to the environment; ``db`` to ``settings.database_url``."""
+    settings = settings or load_settings()
+    db = db or Database(settings.database_url)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        TESTING=settings.testing,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,  # a post drafted over a long shift must still submit
+    )
+    app.json.sort_keys = False  # keep the documented field order in API answers
+    security.configure_cookies(app, settings)
+    state.init_app(app, state.TenfourState(settings=settings, db=db,
+                                           cipher=CredentialCipher(settings.encryption_keys)))
+    csrf.init_app(app)
+    auth.init_app(app)
+    formatting.init_app(app)
+    errors.init_app(app)
+    app.after_request(security.add_security_headers(settings))
+    _register_blueprints(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from web import accounts, campaigns, compose, dashboard, health, posts
+    from web.api import bp as api_bp
+
+    for module in (dashboard, compose, posts, accounts, campaigns, health):
+        app.register_blueprint(module.bp)
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp)
