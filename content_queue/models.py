@@ -12,6 +12,7 @@ from typing import Any, Optional
 from sqlalchemy import (
     JSON,
     Boolean,
+    LargeBinary,
     Date,
     DateTime,
     ForeignKey,
@@ -154,6 +155,13 @@ class Post(Base):
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     approved_by: Mapped[Optional[User]] = relationship(foreign_keys=[approved_by_id])
     campaign: Mapped[Optional[Campaign]] = relationship()
+    attachments: Mapped[list["PostMedia"]] = relationship(
+        order_by="PostMedia.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def media(self) -> list["MediaAsset"]:
+        return [a.media for a in self.attachments]
     targets: Mapped[list["PostTarget"]] = relationship(
         back_populates="post", order_by="PostTarget.id", cascade="all, delete-orphan"
     )
@@ -221,3 +229,36 @@ class AuditEvent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     actor: Mapped[Optional[User]] = relationship()
+
+
+class MediaAsset(Base):
+    """An uploaded image, stored in the database so every worker on every machine can read it.
+
+    Metadata (EXIF, GPS) is stripped on upload: a photo taken on the dispatch floor must not
+    carry where or when it was taken.
+    """
+
+    __tablename__ = "media_assets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    uploaded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), nullable=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    mime_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    alt_text: Mapped[str] = mapped_column(Text)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PostMedia(Base):
+    __tablename__ = "post_media"
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), primary_key=True)
+    media_id: Mapped[int] = mapped_column(ForeignKey("media_assets.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    media: Mapped[MediaAsset] = relationship(lazy="joined")

@@ -20,6 +20,8 @@ class MediaItem:
     mime_type: str
     alt_text: str
     filename: str = "image"
+    #: A public URL serving these bytes, for platforms that fetch images themselves (Instagram).
+    url: str | None = None
 
 
 @dataclass(frozen=True)

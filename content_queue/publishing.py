@@ -12,16 +12,24 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Sequence
+from typing import Callable, Sequence
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from content_queue.accounts import mark_reconnect_needed
-from content_queue.models import EngagementSnapshot, Post, PostTarget, SocialAccount
+from content_queue.media import media_items
+from content_queue.models import (
+    EngagementSnapshot,
+    MediaAsset,
+    Post,
+    PostTarget,
+    SocialAccount,
+)
 from content_queue.ports import (
     AuthExpired,
     ConnectorError,
+    MediaItem,
     Metrics,
     Permanent,
     PublishResult,
@@ -52,13 +60,15 @@ class PublishJob:
     idempotency_key: str = ""
     attempt_started_at: datetime | None = None
     account_status: str = "active"
+    media: tuple[MediaItem, ...] = ()
 
 
 def idempotency_key(target_id: int) -> str:
     return f"tenfour-target-{target_id}"
 
 
-def start_attempt(session: Session, target_id: int, *, now: datetime) -> PublishJob:
+def start_attempt(session: Session, target_id: int, *, now: datetime,
+                  media_url: Callable[[MediaAsset], str] | None = None) -> PublishJob:
     target = session.get(PostTarget, target_id)
     if target is None or target.status != Status.PUBLISHING.value:
         return PublishJob(target_id, Mode.SKIP)
@@ -87,6 +97,7 @@ def start_attempt(session: Session, target_id: int, *, now: datetime) -> Publish
         idempotency_key=idempotency_key(target.id),
         attempt_started_at=target.attempt_started_at,
         account_status=account.status,
+        media=media_items(post.media, media_url),
     )
 
 

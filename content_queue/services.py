@@ -20,11 +20,13 @@ from content_queue.models import (
     AUTHOR_ROLES,
     Campaign,
     Post,
+    PostMedia,
     PostTarget,
     SocialAccount,
     User,
 )
-from content_queue.platforms import RULES, check_post
+from content_queue.media import load_media, media_facts, media_to_dict
+from content_queue.platforms import MediaFacts, RULES, check_post
 from content_queue.states import Status, transition
 from content_queue.users import audit
 
@@ -94,10 +96,11 @@ def _check_time(scheduled_at: Any, now: datetime, tz_name: str) -> datetime:
     return scheduled_at
 
 
-def _check_rules(text: str, accounts: Iterable[SocialAccount]) -> None:
+def _check_rules(text: str, accounts: Iterable[SocialAccount],
+                 media: Sequence[MediaFacts] = ()) -> None:
     problems = []
     for platform in sorted({a.platform for a in accounts}):
-        problems.extend(check_post(platform, text))
+        problems.extend(check_post(platform, text, media))
     if problems:
         raise ValidationFailed(
             " ".join(p.message for p in problems), code=problems[0].rule,
@@ -130,6 +133,7 @@ def queue_post(
     scheduled_at: Any,
     now: datetime,
     campaign_id: Any = None,
+    media_ids: Any = None,
     submit: bool = True,
 ) -> Post:
     """Create a post with one target per account.
@@ -142,12 +146,15 @@ def queue_post(
     accounts = _load_accounts(session, actor, account_ids)
     when = _check_time(scheduled_at, now, actor.agency.timezone)
     campaign = _check_campaign(session, actor, campaign_id)
-    _check_rules(text, accounts)
+    media = load_media(session, actor, media_ids)
+    _check_rules(text, accounts, media_facts(media))
 
     post = Post(agency_id=actor.agency_id, author_id=actor.id, campaign_id=campaign, text=text,
                 created_at=now, updated_at=now)
     session.add(post)
     session.flush()
+    for position, asset in enumerate(media):
+        session.add(PostMedia(post_id=post.id, media_id=asset.id, position=position))
     for account in accounts:
         session.add(PostTarget(post_id=post.id, account_id=account.id, status=Status.DRAFT.value,
                                scheduled_at=when, next_attempt_at=when, attempts=0,
@@ -384,6 +391,7 @@ def post_to_dict(post: Post) -> dict[str, Any]:
         "author_id": post.author_id,
         "campaign_id": post.campaign_id,
         "approved_by_id": post.approved_by_id,
+        "media": [media_to_dict(m) for m in post.media],
         "created_at": _iso(post.created_at),
         "updated_at": _iso(post.updated_at),
         "targets": [target_to_dict(t) for t in post.targets],

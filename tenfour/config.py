@@ -58,6 +58,7 @@ class Settings:
     platform_api_base_urls: Mapping[str, str] = field(default_factory=dict)
     x_price_per_post: float = 0.015
     x_price_per_link_post: float = 0.2
+    public_base_url: str = "http://127.0.0.1:5000"
     agency_name: str = "Metro 911 Communications"
     agency_timezone: str = "America/Chicago"
     testing: bool = False
@@ -107,6 +108,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     simulator_port = _int(env.get("SIMULATOR_PORT"), 5055)
     simulator_url = env.get("SIMULATOR_URL") or f"http://{simulator_host}:{simulator_port}"
     bases = {p: env[v].rstrip("/") for p, v in PLATFORM_URL_VARS.items() if env.get(v)}
+    host = env.get("HOST", "127.0.0.1")
+    port = _int(env.get("PORT"), 5000)
 
     return Settings(
         instance_dir=instance_dir,
@@ -114,8 +117,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         redis_url=env.get("REDIS_URL") or None,
         secret_key=secret_key,
         encryption_keys=encryption_keys,
-        host=env.get("HOST", "127.0.0.1"),
-        port=_int(env.get("PORT"), 5000),
+        host=host,
+        port=port,
+        public_base_url=(env.get("PUBLIC_BASE_URL") or f"http://{host}:{port}").rstrip("/"),
         simulator_host=simulator_host,
         simulator_port=simulator_port,
         simulator_url=simulator_url.rstrip("/"),

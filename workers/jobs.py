@@ -38,7 +38,7 @@ def utcnow() -> datetime:
 def publish_one(rt: Runtime, target_id: int) -> str:
     """Publish one claimed target at most once; returns what happened, for logs and tests."""
     with rt.db.session_scope() as session:
-        job = start_attempt(session, target_id, now=utcnow())
+        job = start_attempt(session, target_id, now=utcnow(), media_url=rt.public_media_url)
     fields = {"target_id": target_id, "platform": job.platform, "account_id": job.account_id}
     if job.mode is Mode.SKIP:
         log.info("publish skipped: target not in publishing", extra=fields)
@@ -51,7 +51,8 @@ def publish_one(rt: Runtime, target_id: int) -> str:
     try:
         connector = rt.connector(job.platform, job.handle, job.credentials_encrypted,
                                  job.api_base_url)
-        request = PublishRequest(text=job.text, idempotency_key=job.idempotency_key)
+        request = PublishRequest(text=job.text, media=job.media,
+                                 idempotency_key=job.idempotency_key)
         result = None
         if job.mode is Mode.RECONCILE:
             result = find_published(connector, job)

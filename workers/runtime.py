@@ -12,6 +12,8 @@ from functools import cached_property
 from connectors.registry import connector_for
 from content_queue.crypto import CredentialCipher
 from content_queue.db import Database
+from content_queue.media import media_signature
+from content_queue.models import MediaAsset
 from content_queue.ports import PlatformConnector
 from tenfour.config import Settings, load_settings
 
@@ -32,6 +34,11 @@ class Runtime:
     def default_base_urls(self) -> dict[str, str]:
         return {"sandbox": self.settings.simulator_url + "/sandbox",
                 **self.settings.platform_api_base_urls}
+
+    def public_media_url(self, asset: MediaAsset) -> str:
+        """Where platforms that fetch images themselves (Instagram) find this one."""
+        sig = media_signature(asset.id, asset.sha256, self.settings.secret_key)
+        return f"{self.settings.public_base_url}/media/public/{asset.id}/{sig}"
 
     def connector(self, platform: str, handle: str, credentials_encrypted: str,
                   api_base_url: str | None) -> PlatformConnector:

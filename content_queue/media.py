@@ -1,0 +1,155 @@
+"""Images: checked and cleaned on upload, attached to posts, handed to connectors.
+
+An upload is refused unless Pillow can fully decode it as JPEG, PNG, GIF or WebP. Metadata is
+removed (EXIF can hold the GPS position and time a photo was taken — on a dispatch floor, or in
+a dispatcher's home), and every image needs alt text before it can be attached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import warnings
+from datetime import datetime
+from io import BytesIO
+from typing import Any, Sequence
+
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from content_queue.errors import NotFound, ValidationFailed
+from content_queue.models import MediaAsset, User
+from content_queue.platforms import MediaFacts
+from content_queue.ports import MediaItem
+from content_queue.users import audit
+
+MAX_UPLOAD = 16 * 1024 * 1024
+MAX_ALT = 1500
+MAX_PIXELS = 40_000_000
+FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
+
+
+def _refuse(message: str, code: str = "invalid_image", field: str = "file") -> ValidationFailed:
+    return ValidationFailed(message, code=code, fields={field: message})
+
+
+def _decode(data: bytes) -> Image.Image:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            probe = Image.open(BytesIO(data))
+            probe.verify()  # structure and checksums
+            image = Image.open(BytesIO(data))
+            if image.width * image.height > MAX_PIXELS:
+                raise _refuse("The image has too many pixels (over 40 megapixels).")
+            image.load()  # decodes every byte: a truncated file fails here
+            return image
+    except ValidationFailed:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
+            Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _refuse("This file is not an image Tenfour can post. Use a JPEG, PNG, GIF or "
+                      "WebP file that opens on your computer.") from None
+
+
+def _strip_metadata(image: Image.Image, fmt: str, original: bytes) -> bytes:
+    """Re-encode still images without EXIF/XMP; animated GIFs are kept as they are (GIF holds
+    no EXIF)."""
+    if fmt == "GIF":
+        return original
+    if not (image.info.get("exif") or image.info.get("xmp") or image.getexif()):
+        return original
+    out = BytesIO()
+    clean = image.copy()
+    clean.info = {}
+    kwargs: dict[str, Any] = {}
+    if fmt == "JPEG":
+        kwargs = {"quality": 92, "optimize": True}
+        if clean.mode not in ("RGB", "L", "CMYK"):
+            clean = clean.convert("RGB")
+    clean.save(out, format=fmt, **kwargs)
+    return out.getvalue()
+
+
+def store_media(session: Session, *, actor: User, data: bytes, filename: str, alt_text: Any,
+                now: datetime) -> MediaAsset:
+    if not data:
+        raise _refuse("The file is empty.")
+    if len(data) > MAX_UPLOAD:
+        raise _refuse(f"The file is {len(data) / 1048576:.1f} MB; the largest Tenfour accepts "
+                      "is 16 MB.", code="image_too_large")
+    alt = alt_text.strip() if isinstance(alt_text, str) else ""
+    if not alt:
+        raise _refuse("Describe the image for people who cannot see it (alt text is required).",
+                      code="alt_text_missing", field="alt_text")
+    if len(alt) > MAX_ALT:
+        raise _refuse(f"The alt text is {len(alt)} characters; keep it under {MAX_ALT}.",
+                      code="alt_text_too_long", field="alt_text")
+    image = _decode(data)
+    fmt = image.format or ""
+    if fmt not in FORMATS:
+        raise _refuse(f"{fmt or 'This'} images cannot be posted; use JPEG, PNG, GIF or WebP.")
+    clean = _strip_metadata(image, fmt, data)
+    asset = MediaAsset(agency_id=actor.agency_id, uploaded_by_id=actor.id,
+                       filename=(filename or "image")[:255], mime_type=FORMATS[fmt],
+                       size=len(clean), width=image.width, height=image.height,
+                       sha256=hashlib.sha256(clean).hexdigest(), alt_text=alt, data=clean,
+                       created_at=now)
+    session.add(asset)
+    session.flush()
+    audit(session, "media.uploaded", actor_id=actor.id, entity_type="media", entity_id=asset.id,
+          now=now, details={"filename": asset.filename, "mime_type": asset.mime_type,
+                            "size": asset.size})
+    return asset
+
+
+def load_media(session: Session, actor: User, media_ids: Any) -> list[MediaAsset]:
+    if media_ids in (None, []):
+        return []
+    if not isinstance(media_ids, (list, tuple)):
+        raise ValidationFailed("media_ids must be a list.", fields={"media_ids": "Must be a list."})
+    ids: list[int] = []
+    for raw in media_ids:
+        if isinstance(raw, bool) or not str(raw).isdigit():
+            raise ValidationFailed(f"{raw!r} is not a media id.", code="unknown_media",
+                                   fields={"media_ids": f"{raw!r} is not a media id."})
+        if int(raw) not in ids:
+            ids.append(int(raw))
+    found = {m.id: m for m in session.scalars(
+        select(MediaAsset).where(MediaAsset.id.in_(ids), MediaAsset.agency_id == actor.agency_id))}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise ValidationFailed(f"No image with id {', '.join(map(str, missing))}.",
+                               code="unknown_media", fields={"media_ids": "Unknown image."})
+    return [found[i] for i in ids]
+
+
+def get_media(session: Session, actor: User, media_id: int) -> MediaAsset:
+    asset = session.get(MediaAsset, media_id)
+    if asset is None or asset.agency_id != actor.agency_id:
+        raise NotFound(f"No image with id {media_id}.")
+    return asset
+
+
+def media_facts(assets: Sequence[MediaAsset]) -> list[MediaFacts]:
+    return [MediaFacts(a.mime_type, a.size, a.alt_text) for a in assets]
+
+
+def media_items(assets: Sequence[MediaAsset], url_for=None) -> tuple[MediaItem, ...]:
+    return tuple(MediaItem(data=a.data, mime_type=a.mime_type, alt_text=a.alt_text,
+                           filename=a.filename, url=url_for(a) if url_for else None)
+                 for a in assets)
+
+
+def media_to_dict(asset: MediaAsset) -> dict[str, Any]:
+    return {"id": asset.id, "filename": asset.filename, "mime_type": asset.mime_type,
+            "size": asset.size, "width": asset.width, "height": asset.height,
+            "alt_text": asset.alt_text, "sha256": asset.sha256,
+            "created_at": asset.created_at.isoformat().replace("+00:00", "Z")}
+
+
+def media_signature(media_id: int, sha256: str, secret: str) -> str:
+    """An unguessable path component for the public image URL Instagram fetches."""
+    msg = f"{media_id}:{sha256}".encode()
+    return hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()[:32]
