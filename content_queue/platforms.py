@@ -65,6 +65,8 @@ RULES: dict[str, PlatformRules] = {
     "x": PlatformRules(
         "x", "X", 280, count_x_weighted,
         "weighted characters (links count 23, emoji and CJK count 2)", 4, 1000, 5 * MB,
+        # GIFs need X's chunked upload, which Tenfour does not do yet.
+        image_types=frozenset({"image/jpeg", "image/png", "image/webp"}),
     ),
     "facebook": PlatformRules(
         "facebook", "Facebook", 63206, count_codepoints, "characters", 10, 1000, 10 * MB
@@ -79,7 +81,7 @@ RULES: dict[str, PlatformRules] = {
     ),
     "bluesky": PlatformRules(
         "bluesky", "Bluesky", 300, count_graphemes, "characters (graphemes)", 4, 2000,
-        2 * MB, image_types=frozenset({"image/jpeg", "image/png", "image/webp"}),
+        2_000_000, image_types=frozenset({"image/jpeg", "image/png", "image/webp"}),
     ),
 }
 
