@@ -142,3 +142,23 @@ def account_to_dict(account: SocialAccount) -> dict[str, Any]:
         "token_expires_at": account.token_expires_at.isoformat() if account.token_expires_at else None,
         "created_at": account.created_at.isoformat(),
     }
+
+
+def store_refreshed_credentials(session: Session, cipher: CredentialCipher, account_id: int,
+                                credentials: dict[str, Any], *, now: datetime) -> None:
+    """Keep tokens a connector renewed (X rotates its refresh token: losing it disconnects)."""
+    account = session.get(SocialAccount, account_id)
+    if account is None:
+        return
+    account.credentials_encrypted = cipher.encrypt(credentials)
+    expires = credentials.get("expires_at")
+    if isinstance(expires, str) and expires:
+        try:
+            account.token_expires_at = datetime.fromisoformat(expires.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+    if account.status == "reconnect_needed":
+        account.status, account.status_detail = "active", ""
+    account.updated_at = now
+    audit(session, "account.tokens_refreshed", actor_id=None, entity_type="social_account",
+          entity_id=account.id, now=now)

@@ -59,6 +59,7 @@ class Settings:
     x_price_per_post: float = 0.015
     x_price_per_link_post: float = 0.2
     public_base_url: str = "http://127.0.0.1:5000"
+    oauth_clients: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     agency_name: str = "Metro 911 Communications"
     agency_timezone: str = "America/Chicago"
     testing: bool = False
@@ -66,6 +67,11 @@ class Settings:
     @property
     def sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def default_base_urls(self) -> dict[str, str]:
+        """Per-platform API hosts; the sandbox lives on the simulator unless configured."""
+        return {"sandbox": self.simulator_url + "/sandbox", **self.platform_api_base_urls}
 
 
 PLATFORM_URL_VARS = {
@@ -75,6 +81,14 @@ PLATFORM_URL_VARS = {
     "mastodon": "MASTODON_API_BASE_URL",
     "bluesky": "BLUESKY_API_BASE_URL",
     "sandbox": "SANDBOX_API_BASE_URL",
+}
+
+
+#: The app's own OAuth client per platform (Instagram connects through Facebook Login).
+OAUTH_CLIENT_VARS = {
+    "x": {"client_id": "X_CLIENT_ID", "client_secret": "X_CLIENT_SECRET"},
+    "facebook": {"app_id": "FACEBOOK_APP_ID", "app_secret": "FACEBOOK_APP_SECRET"},
+    "mastodon": {"client_name": "MASTODON_CLIENT_NAME", "website": "MASTODON_CLIENT_WEBSITE"},
 }
 
 
@@ -108,6 +122,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     simulator_port = _int(env.get("SIMULATOR_PORT"), 5055)
     simulator_url = env.get("SIMULATOR_URL") or f"http://{simulator_host}:{simulator_port}"
     bases = {p: env[v].rstrip("/") for p, v in PLATFORM_URL_VARS.items() if env.get(v)}
+    clients: dict[str, dict[str, str]] = {}
+    for platform, keys in OAUTH_CLIENT_VARS.items():
+        values = {key: env[var] for key, var in keys.items() if env.get(var)}
+        if values:
+            clients[platform] = values
     host = env.get("HOST", "127.0.0.1")
     port = _int(env.get("PORT"), 5000)
 
@@ -119,6 +138,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         encryption_keys=encryption_keys,
         host=host,
         port=port,
+        oauth_clients=clients,
         public_base_url=(env.get("PUBLIC_BASE_URL") or f"http://{host}:{port}").rstrip("/"),
         simulator_host=simulator_host,
         simulator_port=simulator_port,

@@ -6,6 +6,9 @@ import logging
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Sequence
 
+from content_queue.accounts import mark_reconnect_needed, store_refreshed_credentials
+from sqlalchemy import select
+
 from content_queue.models import SocialAccount
 from content_queue.ports import (
     AuthExpired,
@@ -48,6 +51,7 @@ def publish_one(rt: Runtime, target_id: int) -> str:
             fail_without_call(session, target_id, AuthExpired(
                 "the account was disconnected by the platform."), now=utcnow())
         return "failed"
+    connector = None
     try:
         connector = rt.connector(job.platform, job.handle, job.credentials_encrypted,
                                  job.api_base_url)
@@ -65,15 +69,24 @@ def publish_one(rt: Runtime, target_id: int) -> str:
                     raise
     except ConnectorError as error:
         with rt.db.session_scope() as session:
+            save_refreshed_credentials(rt, session, job.account_id, connector)
             outcome = record_error(session, target_id, error, now=utcnow(),
                                    max_attempts=rt.settings.publish_max_attempts)
         log.warning("publish error %s: %s", error.code, error.message,
                     extra={**fields, "outcome": str(outcome)})
         return f"error:{error.code}"
     with rt.db.session_scope() as session:
+        save_refreshed_credentials(rt, session, job.account_id, connector)
         record_result(session, target_id, result, now=utcnow())
     log.info("published %s", result.permalink, extra=fields)
     return "reconciled" if job.mode is Mode.RECONCILE else "published"
+
+
+def save_refreshed_credentials(rt: Runtime, session, account_id: int,
+                               connector: PlatformConnector | None) -> None:
+    fresh = getattr(connector, "refreshed_credentials", None)
+    if fresh:
+        store_refreshed_credentials(session, rt.cipher, account_id, fresh, now=utcnow())
 
 
 def find_published(connector: PlatformConnector, job: PublishJob) -> PublishResult | None:
@@ -108,13 +121,12 @@ def poll_account(rt: Runtime, account_id: int) -> int:
     except ConnectorError as error:
         log.warning("engagement poll failed: %s", error.message, extra={"account_id": account_id})
         if isinstance(error, AuthExpired):
-            from content_queue.accounts import mark_reconnect_needed
-
             with rt.db.session_scope() as session:
                 mark_reconnect_needed(session, session.get(SocialAccount, account_id),
                                       error.message, now=utcnow())
         return 0
     with rt.db.session_scope() as session:
+        save_refreshed_credentials(rt, session, account_id, connector)
         return record_engagement(session, batch, metrics, now=utcnow())
 
 
@@ -129,3 +141,39 @@ def reap_stuck_targets(rt: Runtime, enqueue: Callable[[Sequence[int]], None]) ->
         enqueue(ids)
     return ids
 
+
+
+def accounts_to_check(rt: Runtime) -> list[int]:
+    with rt.db.session_scope(write=False) as session:
+        return list(session.scalars(
+            select(SocialAccount.id).where(SocialAccount.status == "active")
+            .order_by(SocialAccount.id)))
+
+
+def check_account(rt: Runtime, account_id: int) -> str:
+    """Ask the platform whether the account's credentials still work, so an account that needs
+    reconnecting is flagged before a post fails on it (and renewable tokens get renewed)."""
+    with rt.db.session_scope(write=False) as session:
+        account = session.get(SocialAccount, account_id)
+        if account is None or account.status != "active":
+            return "skipped"
+        platform, handle = account.platform, account.handle
+        encrypted, base = account.credentials_encrypted, account.api_base_url
+    connector = rt.connector(platform, handle, encrypted, base)
+    try:
+        info = connector.verify()
+    except AuthExpired as error:
+        with rt.db.session_scope() as session:
+            mark_reconnect_needed(session, session.get(SocialAccount, account_id),
+                                  error.message, now=utcnow())
+        return "reconnect_needed"
+    except ConnectorError as error:
+        log.warning("account check inconclusive: %s", error.message,
+                    extra={"account_id": account_id, "platform": platform})
+        return "unknown"
+    with rt.db.session_scope() as session:
+        save_refreshed_credentials(rt, session, account_id, connector)
+        account = session.get(SocialAccount, account_id)
+        if info.token_expires_at:
+            account.token_expires_at = info.token_expires_at
+    return "ok"

@@ -20,6 +20,7 @@ from workers.runtime import Runtime
 log = logging.getLogger("tenfour.scheduler")
 
 REAP_EVERY = 30.0
+ACCOUNT_CHECK_EVERY = 900.0
 
 
 class SchedulerLoop:
@@ -31,6 +32,7 @@ class SchedulerLoop:
         self.stop_event = threading.Event()
         self._last_poll = 0.0
         self._last_reap = 0.0
+        self._last_account_check = 0.0
 
     def run_once(self) -> None:
         now = datetime.now(timezone.utc)
@@ -46,6 +48,9 @@ class SchedulerLoop:
         if mono - self._last_reap >= REAP_EVERY:
             self._last_reap = mono
             self.tasks.reap_stuck.delay()
+        if mono - self._last_account_check >= ACCOUNT_CHECK_EVERY:
+            self._last_account_check = mono
+            self.tasks.check_accounts.delay()
 
     def run_forever(self) -> None:
         interval = self.rt.settings.scheduler_tick_seconds

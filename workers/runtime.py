@@ -30,11 +30,6 @@ class Runtime:
     def cipher(self) -> CredentialCipher:
         return CredentialCipher(self.settings.encryption_keys)
 
-    @property
-    def default_base_urls(self) -> dict[str, str]:
-        return {"sandbox": self.settings.simulator_url + "/sandbox",
-                **self.settings.platform_api_base_urls}
-
     def public_media_url(self, asset: MediaAsset) -> str:
         """Where platforms that fetch images themselves (Instagram) find this one."""
         sig = media_signature(asset.id, asset.sha256, self.settings.secret_key)
@@ -45,7 +40,7 @@ class Runtime:
         return connector_for(platform, handle=handle,
                              credentials=self.cipher.decrypt(credentials_encrypted),
                              api_base_url=api_base_url,
-                             default_base_urls=self.default_base_urls)
+                             default_base_urls=self.settings.default_base_urls)
 
 
 _runtime: Runtime | None = None

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from workers.app import celery_app
-from workers.jobs import poll_account, poll_engagement_batches, publish_one, reap_stuck_targets
+from workers.jobs import (
+    accounts_to_check,
+    check_account,
+    poll_account,
+    poll_engagement_batches,
+    publish_one,
+    reap_stuck_targets,
+)
 from workers.runtime import get_runtime
 
 
@@ -28,6 +35,19 @@ def poll_account_engagement(account_id: int) -> int:
 @celery_app.task(name="tenfour.reap_stuck")
 def reap_stuck() -> list[int]:
     return reap_stuck_targets(get_runtime(), enqueue_publish)
+
+
+@celery_app.task(name="tenfour.check_accounts")
+def check_accounts() -> int:
+    ids = accounts_to_check(get_runtime())
+    for account_id in ids:
+        check_one_account.delay(account_id)
+    return len(ids)
+
+
+@celery_app.task(name="tenfour.check_account")
+def check_one_account(account_id: int) -> str:
+    return check_account(get_runtime(), account_id)
 
 
 def enqueue_publish(target_ids) -> None:

@@ -1,0 +1,108 @@
+"""Worker jobs in-process against the simulator over HTTP: renewed tokens are kept, a redelivered
+task reconciles instead of posting twice, engagement is stored, accounts are health-checked."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select, update
+
+from content_queue.models import EngagementSnapshot, PostTarget, SocialAccount, User
+from content_queue.services import queue_post
+from tests.integration.harnesses.x import oauth2_credentials
+from workers.jobs import check_account, poll_account, publish_one
+from workers.runtime import Runtime
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@pytest.fixture
+def rt(stack_settings) -> Runtime:
+    runtime = Runtime(stack_settings)
+    yield runtime
+    runtime.db.engine.dispose()
+
+
+def _claimed_target(db, factory, account, text: str) -> int:
+    author = factory.user("admin")
+    with db.session_scope() as s:
+        post = queue_post(s, actor=s.get(User, author.id), text=text, account_ids=[account.id],
+                          scheduled_at=utcnow() + timedelta(hours=1), now=utcnow())
+        target_id = post.targets[0].id
+        s.execute(update(PostTarget).where(PostTarget.id == target_id)
+                  .values(status="publishing", claimed_at=utcnow(), attempts=1))
+    return target_id
+
+
+def test_renewed_x_tokens_are_stored_encrypted_after_publishing(db, factory, cipher, sim, rt):
+    old = {**oauth2_credentials(), "expires_at": (utcnow() - timedelta(minutes=1)).isoformat()}
+    account = factory.account("x", handle="metro911", credentials=old,
+                              api_base_url=f"{sim.url}/x")
+    target_id = _claimed_target(db, factory, account, "Token refresh post")
+
+    assert publish_one(rt, target_id) == "published"
+
+    with db.session_scope(write=False) as s:
+        row = s.get(SocialAccount, account.id)
+        stored = cipher.decrypt(row.credentials_encrypted)
+        assert "Token refresh" not in row.credentials_encrypted
+    assert stored["access_token"] != old["access_token"]
+    assert stored["refresh_token"] != old["refresh_token"]
+    assert row.token_expires_at > utcnow() + timedelta(minutes=30)
+
+
+def test_a_redelivered_task_after_a_lost_worker_reconciles_instead_of_reposting(
+        db, factory, sim, rt):
+    account = factory.account("sandbox", api_base_url=f"{sim.url}/sandbox")
+    target_id = _claimed_target(db, factory, account, "Lost worker post")
+    assert publish_one(rt, target_id) == "published"
+    # Pretend the worker died after the platform accepted the post but before recording it.
+    with db.session_scope() as s:
+        s.execute(update(PostTarget).where(PostTarget.id == target_id)
+                  .values(status="publishing", platform_post_id=None, permalink=None))
+
+    assert publish_one(rt, target_id) == "reconciled"
+
+    assert len(sim.posts()) == 1
+    with db.session_scope(write=False) as s:
+        target = s.get(PostTarget, target_id)
+        assert target.status == "published"
+        assert target.platform_post_id == sim.posts()[0]["id"]
+
+
+def test_engagement_is_polled_in_one_batch_and_stored(db, factory, sim, rt):
+    account = factory.account("sandbox", api_base_url=f"{sim.url}/sandbox")
+    ids = [_claimed_target(db, factory, account, f"Engagement post {i}") for i in range(3)]
+    for target_id in ids:
+        publish_one(rt, target_id)
+    sim.advance(12 * 3600)
+
+    assert poll_account(rt, account.id) == 3
+
+    metric_calls = [r for r in sim.requests() if r["method"] == "GET" and r["path"].endswith("/posts")
+                    and "ids" in (r.get("query") or "")]
+    assert len(metric_calls) == 1
+    with db.session_scope(write=False) as s:
+        snaps = s.scalars(select(EngagementSnapshot)).all()
+    assert {s.target_id for s in snaps} == set(ids)
+    assert all(s.likes > 0 for s in snaps)
+
+
+def test_a_revoked_account_is_flagged_by_the_health_check_before_any_post_fails(
+        db, factory, sim, rt):
+    account = factory.account("sandbox", api_base_url=f"{sim.url}/sandbox",
+                              credentials={"access_token": "soon-revoked"})
+    assert check_account(rt, account.id) == "ok"
+    import requests
+
+    requests.post(f"{sim.url}/_sim/revoke", json={"platform": "sandbox", "token": "soon-revoked"},
+                  timeout=5).raise_for_status()
+
+    assert check_account(rt, account.id) == "reconnect_needed"
+    with db.session_scope(write=False) as s:
+        row = s.get(SocialAccount, account.id)
+    assert row.status == "reconnect_needed"
+    assert "token" in row.status_detail.lower()
