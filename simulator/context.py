@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from flask import current_app, request
+from flask import current_app, g, request
 
 from simulator.platform import PlatformSpec
 from simulator.state import SimState
@@ -53,10 +53,26 @@ def platform_spec(name: str) -> PlatformSpec:
     return sim_context().platforms[name]
 
 
+def claim_request(name: str) -> None:
+    """Attribute this request to platform ``name`` (log, rate-limit headers, error shape, faults).
+
+    For URL prefixes several platforms share (``PlatformSpec.path_prefixes``); call it before
+    anything that may raise, e.g. in the shared blueprint's ``before_request``.
+    """
+    g.sim_platform = name
+
+
 def request_platform() -> PlatformSpec | None:
-    """The platform whose URL prefix this request is under (also for unmatched paths)."""
+    """The platform this request belongs to: the one a route claimed, else the one whose URL
+    prefix (or one of its ``path_prefixes``) this request is under, also for unmatched paths."""
+    platforms = sim_context().platforms
+    claimed = g.get("sim_platform")
+    if claimed in platforms:
+        return platforms[claimed]
     first = request.path.lstrip("/").split("/", 1)[0]
-    return sim_context().platforms.get(first)
+    if first in platforms:
+        return platforms[first]
+    return next((spec for spec in platforms.values() if first in spec.path_prefixes), None)
 
 
 def page(view: F) -> F:

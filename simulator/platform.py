@@ -68,3 +68,7 @@ class PlatformSpec:
     rate_limit: int = 300
     rate_window_seconds: int = 300
     description: str = ""
+    #: Further first path segments whose requests belong to this platform when no route has
+    #: claimed them (``context.claim_request``): Facebook and Instagram share one Graph host,
+    #: served under ``/graph``, and each request is attributed to one of them by its object.
+    path_prefixes: tuple[str, ...] = ()
