@@ -50,6 +50,8 @@ class PlatformRules:
     max_image_bytes: int
     requires_media: bool = False
     max_hashtags: int | None = None
+    #: Bluesky also caps the UTF-8 size of the text (3,000 bytes), whatever the grapheme count.
+    max_bytes: int | None = None
     image_types: frozenset[str] = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 
     def count(self, text: str) -> int:
@@ -82,6 +84,7 @@ RULES: dict[str, PlatformRules] = {
     "bluesky": PlatformRules(
         "bluesky", "Bluesky", 300, count_graphemes, "characters (graphemes)", 4, 2000,
         2_000_000, image_types=frozenset({"image/jpeg", "image/png", "image/webp"}),
+        max_bytes=3000,
     ),
 }
 
@@ -133,6 +136,12 @@ def check_post(
             f"the text is {length} {rules.counting_note}; the limit is {rules.max_chars} "
             f"({length - rules.max_chars} over).",
         )
+    if rules.max_bytes is not None and length <= rules.max_chars:
+        size = len(text.encode("utf-8"))
+        if size > rules.max_bytes:
+            refuse("text_too_many_bytes",
+                   f"the text takes {size} bytes; the limit is {rules.max_bytes} "
+                   "(emoji and accented letters take several bytes each).")
     if rules.max_hashtags is not None:
         tags = len(HASHTAG_RE.findall(text))
         if tags > rules.max_hashtags:

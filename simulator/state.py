@@ -125,6 +125,7 @@ class SimState:
         self.requests: list[dict[str, Any]] = []
         self.faults: list[Fault] = []
         self.rate_windows: dict[tuple[str, str], RateWindow] = {}
+        self.platform_scratch: dict[str, dict[str, Any]] = {}
         self.next_id: int = 100_000_001
 
     def _changed(self) -> None:
@@ -186,6 +187,14 @@ class SimState:
                 if post.handle == handle and post.idempotency_key == key:
                     return post
         return None
+
+    def platform_data(self, platform: str) -> dict[str, Any]:
+        """A platform's own scratch space (OAuth apps and codes, per-instance settings).
+
+        Cleared by ``reset``, never persisted; use it under ``state.lock``.
+        """
+        with self.lock:
+            return self.platform_scratch.setdefault(platform, {})
 
     # -- media -----------------------------------------------------------------------
     def add_media(self, media: StoredMedia) -> StoredMedia:

@@ -36,8 +36,17 @@ def test_x_refuses_281_weighted_characters_with_the_platform_and_the_numbers() -
 def test_bluesky_counts_graphemes_not_code_points() -> None:
     family = "👨‍👩‍👧"  # five code points, one grapheme
     assert len(family) == 5 and count_graphemes(family) == 1
-    assert check_post("bluesky", family * 300) == []
+    assert check_post("bluesky", family * 160) == []  # 160 graphemes, 2,880 bytes
+    assert check_post("bluesky", "a" * 300) == []
+    assert check_post("bluesky", "a" * 301)[0].rule == "text_too_long"
     assert check_post("bluesky", family * 301)[0].rule == "text_too_long"
+
+
+def test_bluesky_also_caps_the_utf8_size() -> None:
+    family = "👨‍👩‍👧"  # 18 bytes
+    problems = check_post("bluesky", family * 200)  # 200 graphemes, 3,600 bytes
+    assert [p.rule for p in problems] == ["text_too_many_bytes"]
+    assert "3600 bytes" in problems[0].message
 
 
 def test_instagram_needs_an_image_and_at_most_30_hashtags() -> None:
