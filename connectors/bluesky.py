@@ -53,7 +53,6 @@ from content_queue.ports import (
 LABEL = "Bluesky"
 DEFAULT_PDS = "https://bsky.social"
 WEB = "https://bsky.app"
-MAX_TEXT_BYTES = 3000  # app.bsky.feed.post text: maxLength 3000 (UTF-8 bytes) besides 300 graphemes
 GET_POSTS_BATCH = 25
 FEED_PAGE = 100
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
@@ -125,9 +124,9 @@ class BlueskyConnector:
 
     def check(self, request: PublishRequest) -> list[RuleViolation]:
         media = [MediaFacts(m.mime_type, len(m.data), m.alt_text) for m in request.media]
-        problems = check_post(self.platform, request.text, media) + _byte_problems(request.text)
+        problems = check_post(self.platform, request.text, media)
         for n, text in enumerate(request.thread, start=1):
-            for problem in check_post(self.platform, text) + _byte_problems(text):
+            for problem in check_post(self.platform, text):
                 problems.append(RuleViolation(problem.platform, problem.rule, f"{problem.message} (thread post {n})"))
         return problems
 
@@ -341,16 +340,6 @@ class BlueskyConnector:
             return UnknownOutcome(f"{LABEL} dropped the connection after the post was sent; it may have been "
                                   "published.")
         return Transient(f"{LABEL} did not answer ({cause.__class__.__name__ if cause else 'network error'}).")
-
-
-def _byte_problems(text: str) -> list[RuleViolation]:
-    size = len(text.encode("utf-8"))
-    if size <= MAX_TEXT_BYTES:
-        return []
-    return [RuleViolation("bluesky", "text_too_many_bytes",
-                          f"{LABEL}: the text takes {size:,} bytes; the limit is {MAX_TEXT_BYTES:,} "
-                          f"({size - MAX_TEXT_BYTES:,} over). Emoji and non-Latin letters take 2 to 4 bytes "
-                          "each, joined emoji (families, flags) up to 25.")]
 
 
 def build(*, handle: str, credentials: Mapping[str, str], api_base_url: str | None) -> BlueskyConnector:

@@ -141,7 +141,8 @@ def check_post(
         if size > rules.max_bytes:
             refuse("text_too_many_bytes",
                    f"the text takes {size} bytes; the limit is {rules.max_bytes} "
-                   "(emoji and accented letters take several bytes each).")
+                   f"({size - rules.max_bytes} over). Emoji and non-Latin letters take 2 to 4 "
+                   "bytes each, joined emoji (families, flags) up to 25.")
     if rules.max_hashtags is not None:
         tags = len(HASHTAG_RE.findall(text))
         if tags > rules.max_hashtags:
