@@ -22,6 +22,14 @@ from tenfour.embedded_redis import EmbeddedRedis, EmbeddedRedisError
 from tenfour.supervisor import Supervisor
 
 SERVICES = ("web", "worker", "scheduler", "simulator")
+DEMO_PLATFORMS = (
+    ("X_API_BASE_URL", "/x", {"X_CLIENT_ID": "tenfour-demo"}),
+    ("FACEBOOK_API_BASE_URL", "/graph",
+     {"FACEBOOK_APP_ID": "tenfour-demo", "FACEBOOK_APP_SECRET": "demo-secret"}),
+    ("INSTAGRAM_API_BASE_URL", "/graph", {}),
+    ("MASTODON_API_BASE_URL", "/mastodon", {}),
+    ("BLUESKY_API_BASE_URL", "/bluesky", {}),
+)
 SETUP_STEPS = (("db", "upgrade"), ("demo", "bootstrap"))
 
 
@@ -36,6 +44,15 @@ def child_env(settings: Settings, redis_url: str, base: Mapping[str, str] | None
     env["REDIS_URL"] = redis_url
     if not env.get("SANDBOX_API_BASE_URL"):
         env["SANDBOX_API_BASE_URL"] = settings.simulator_url + "/sandbox"
+    # On one machine the simulator stands in for every platform nobody configured: a platform
+    # with neither its API host nor its app credentials set is pointed at the simulator, with
+    # demo app credentials, so accounts can be connected and posted to without the internet.
+    for base_var, path, client_vars in DEMO_PLATFORMS:
+        if env.get(base_var) or any(env.get(var) for var in client_vars):
+            continue
+        env[base_var] = settings.simulator_url + path
+        for var, value in client_vars.items():
+            env[var] = value
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
 

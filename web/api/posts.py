@@ -1,0 +1,101 @@
+"""``/api/v1/posts``: create, read, list, and the approval and scheduling verbs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import jsonify, request, url_for
+
+from content_queue.errors import ValidationFailed
+from content_queue.services import (
+    approve_post,
+    cancel_post,
+    get_post,
+    list_posts,
+    post_to_dict,
+    queue_post,
+    reject_post,
+    reschedule_post,
+)
+from content_queue.timeutil import LocalTimeError, parse_iso_instant
+from web.api import bp
+from web.api.common import api_actor, int_arg, json_body
+from web.state import get_session, now
+
+MAX_PER_PAGE = 200
+
+
+def _instant(body: dict[str, Any], name: str = "scheduled_at") -> datetime:
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationFailed(
+            f"{name} is required: an ISO 8601 time with its UTC offset "
+            "(example: 2027-04-11T09:00:00-05:00).",
+            code="invalid_time", fields={name: "Required, with a UTC offset."})
+    try:
+        return parse_iso_instant(value.strip())
+    except LocalTimeError as exc:
+        raise ValidationFailed(str(exc), code=exc.code, fields={name: str(exc)}) from None
+
+
+@bp.post("/posts")
+def create_post():
+    body = json_body()
+    submit = body.get("submit", True)
+    if not isinstance(submit, bool):
+        raise ValidationFailed("submit must be true or false.", fields={"submit": "Boolean."})
+    post = queue_post(get_session(), actor=api_actor(), text=body.get("text"),
+                      account_ids=body.get("account_ids"), scheduled_at=_instant(body),
+                      now=now(), campaign_id=body.get("campaign_id"), submit=submit)
+    response = jsonify(post_to_dict(post))
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.read_post", post_id=post.id)
+    return response
+
+
+@bp.get("/posts")
+def list_all_posts():
+    page = int_arg("page", 1)
+    per_page = int_arg("per_page", 50, maximum=MAX_PER_PAGE)
+    posts, total = list_posts(get_session(), api_actor(), status=request.args.get("status") or None,
+                              page=page, per_page=per_page)
+    return jsonify(posts=[post_to_dict(p) for p in posts], page=page, per_page=per_page,
+                   total=total)
+
+
+@bp.get("/posts/<int:post_id>")
+def read_post(post_id: int):
+    return jsonify(post_to_dict(get_post(get_session(), api_actor(), post_id)))
+
+
+@bp.post("/posts/<int:post_id>/approve")
+def approve(post_id: int):
+    json_body(required=False)
+    post = approve_post(get_session(), actor=api_actor(), post_id=post_id, now=now())
+    return jsonify(post_to_dict(post))
+
+
+@bp.post("/posts/<int:post_id>/reject")
+def reject(post_id: int):
+    reason = json_body(required=False).get("reason", "")
+    if not isinstance(reason, str):
+        raise ValidationFailed("reason must be text.", fields={"reason": "Text."})
+    post = reject_post(get_session(), actor=api_actor(), post_id=post_id, now=now(),
+                       reason=reason)
+    return jsonify(post_to_dict(post))
+
+
+@bp.post("/posts/<int:post_id>/cancel")
+def cancel(post_id: int):
+    json_body(required=False)
+    post = cancel_post(get_session(), actor=api_actor(), post_id=post_id, now=now())
+    return jsonify(post_to_dict(post))
+
+
+@bp.post("/posts/<int:post_id>/reschedule")
+def reschedule(post_id: int):
+    when = _instant(json_body())
+    post = reschedule_post(get_session(), actor=api_actor(), post_id=post_id,
+                           scheduled_at=when, now=now())
+    return jsonify(post_to_dict(post))

@@ -1,0 +1,84 @@
+"""``/api/v1/accounts`` and ``/api/v1/campaigns``."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import jsonify
+
+from content_queue.accounts import account_to_dict, add_account, list_accounts
+from content_queue.errors import Forbidden, ValidationFailed
+from content_queue.models import Campaign
+from content_queue.services import CampaignInput, create_campaign, list_campaigns
+from web.api import bp
+from web.api.common import api_actor, json_body
+from web.state import get_session, get_state, now
+
+
+@bp.get("/accounts")
+def accounts():
+    rows = list_accounts(get_session(), api_actor().agency_id)
+    return jsonify(accounts=[account_to_dict(a) for a in rows])
+
+
+def _text(body: dict[str, Any], name: str, *, required: bool = False) -> str:
+    value = body.get(name, "")
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str):
+        raise ValidationFailed(f"{name} must be text.", fields={name: "Must be text."})
+    return value
+
+
+@bp.post("/accounts")
+def create_account():
+    actor = api_actor()
+    if actor.role != "admin":
+        raise Forbidden("Only an admin can connect social accounts.")
+    body = json_body()
+    account = add_account(
+        get_session(), get_state().cipher, actor=actor, platform=_text(body, "platform"),
+        handle=_text(body, "handle"), credentials=body.get("credentials"), now=now(),
+        display_name=_text(body, "display_name"),
+        api_base_url=_text(body, "api_base_url") or None,
+    )
+    return jsonify(account_to_dict(account)), 201
+
+
+def campaign_to_dict(campaign: Campaign) -> dict[str, Any]:
+    return {
+        "id": campaign.id,
+        "name": campaign.name,
+        "description": campaign.description,
+        "starts_on": campaign.starts_on.isoformat() if campaign.starts_on else None,
+        "ends_on": campaign.ends_on.isoformat() if campaign.ends_on else None,
+        "created_by_id": campaign.created_by_id,
+        "created_at": campaign.created_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+def _date(body: dict[str, Any], name: str) -> date | None:
+    value = body.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed(f"{name} must be a date such as 2027-04-11.",
+                               fields={name: "Use YYYY-MM-DD."}) from None
+
+
+@bp.get("/campaigns")
+def campaigns():
+    rows = list_campaigns(get_session(), api_actor().agency_id)
+    return jsonify(campaigns=[campaign_to_dict(c) for c in rows])
+
+
+@bp.post("/campaigns")
+def create_campaign_route():
+    body = json_body()
+    data = CampaignInput(name=_text(body, "name"), description=_text(body, "description"),
+                         starts_on=_date(body, "starts_on"), ends_on=_date(body, "ends_on"))
+    campaign = create_campaign(get_session(), actor=api_actor(), data=data, now=now())
+    return jsonify(campaign_to_dict(campaign)), 201

@@ -1,0 +1,36 @@
+"""The dashboard: what is coming up, what went out, what needs someone's attention."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from content_queue.services import status_counts
+from web.auth import current_actor
+from web.queries import (
+    accounts_needing_reconnection,
+    awaiting_approval,
+    next_scheduled,
+    recently_published,
+)
+from web.state import get_session
+
+bp = Blueprint("dashboard", __name__)
+
+#: The order the status tiles appear in, most actionable first.
+TILE_ORDER = ("awaiting_approval", "scheduled", "failed", "published", "draft", "publishing",
+              "expired", "canceled")
+
+
+@bp.route("/")
+def index():
+    actor = current_actor()
+    session = get_session()
+    counts = status_counts(session, actor.agency_id)
+    return render_template(
+        "dashboard.html",
+        tiles=[(status, counts.get(status, 0)) for status in TILE_ORDER],
+        upcoming=next_scheduled(session, actor.agency_id),
+        published=recently_published(session, actor.agency_id),
+        waiting=awaiting_approval(session, actor.agency_id) if actor.is_approver else [],
+        reconnect=accounts_needing_reconnection(session, actor.agency_id),
+    )

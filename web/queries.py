@@ -1,0 +1,86 @@
+"""Read-only queries the pages need beyond the services' verbs (dashboard lists, audit trail)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from content_queue.models import AuditEvent, Post, PostTarget, SocialAccount
+from content_queue.states import Status
+
+
+@dataclass(frozen=True)
+class PostGroup:
+    """One post and those of its targets a dashboard list is about (one line per post)."""
+
+    post: Post
+    targets: list[PostTarget]
+    when: datetime
+
+
+def _grouped(session: Session, agency_id: int, status: Status, column, descending: bool,
+             limit: int) -> list[PostGroup]:
+    rows = session.scalars(
+        select(PostTarget)
+        .join(Post, Post.id == PostTarget.post_id)
+        .where(Post.agency_id == agency_id, PostTarget.status == status.value)
+        .options(selectinload(PostTarget.post), selectinload(PostTarget.account))
+        .order_by(column.desc() if descending else column.asc(), PostTarget.id)
+        .limit(limit * 8)
+    )
+    groups: dict[int, PostGroup] = {}
+    for target in rows:
+        group = groups.get(target.post_id)
+        if group is None:
+            if len(groups) == limit:
+                continue
+            group = groups[target.post_id] = PostGroup(target.post, [],
+                                                       getattr(target, column.key))
+        group.targets.append(target)
+    return list(groups.values())
+
+
+def next_scheduled(session: Session, agency_id: int, limit: int = 6) -> list[PostGroup]:
+    return _grouped(session, agency_id, Status.SCHEDULED, PostTarget.scheduled_at, False, limit)
+
+
+def recently_published(session: Session, agency_id: int, limit: int = 6) -> list[PostGroup]:
+    return _grouped(session, agency_id, Status.PUBLISHED, PostTarget.published_at, True, limit)
+
+
+def awaiting_approval(session: Session, agency_id: int, limit: int = 10) -> list[Post]:
+    waiting = select(PostTarget.post_id).where(
+        PostTarget.status == Status.AWAITING_APPROVAL.value)
+    return list(session.scalars(
+        select(Post)
+        .where(Post.agency_id == agency_id, Post.id.in_(waiting))
+        .options(selectinload(Post.targets).selectinload(PostTarget.account),
+                 selectinload(Post.author))
+        .order_by(Post.created_at, Post.id)
+        .limit(limit)
+    ))
+
+
+def accounts_needing_reconnection(session: Session, agency_id: int) -> list[SocialAccount]:
+    return list(session.scalars(
+        select(SocialAccount)
+        .where(SocialAccount.agency_id == agency_id, SocialAccount.status == "reconnect_needed")
+        .order_by(SocialAccount.platform, SocialAccount.handle)
+    ))
+
+
+def post_history(session: Session, post: Post) -> list[AuditEvent]:
+    """Audit events for the post and each of its targets, oldest first."""
+    target_ids = [t.id for t in post.targets]
+    conditions = [and_(AuditEvent.entity_type == "post", AuditEvent.entity_id == post.id)]
+    if target_ids:
+        conditions.append(and_(AuditEvent.entity_type == "post_target",
+                               AuditEvent.entity_id.in_(target_ids)))
+    return list(session.scalars(
+        select(AuditEvent).where(or_(*conditions))
+        .options(selectinload(AuditEvent.actor))
+        .order_by(AuditEvent.created_at, AuditEvent.id)
+    ))

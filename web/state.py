@@ -1,0 +1,109 @@
+"""What the web app keeps per process (database, cipher, clock) and per request (one session).
+
+Each request gets one SQLAlchemy session, opened on first use: a read session for safe methods
+(GET, HEAD, OPTIONS), a write session otherwise (on SQLite it begins ``BEGIN IMMEDIATE``, so a
+form post that reads then writes cannot fail halfway). The session is committed before the
+response leaves (so a client never sees success for a write that failed to commit) when the
+response is not an error, rolled back otherwise, and always closed at teardown.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+
+from flask import Flask, Response, current_app, g, request
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from content_queue.crypto import CredentialCipher
+from content_queue.db import Database
+from tenfour.config import Settings
+
+log = logging.getLogger(__name__)
+
+EXTENSION_KEY = "tenfour"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class TenfourState:
+    """Stored as ``app.extensions["tenfour"]``; tests may replace ``clock``."""
+
+    settings: Settings
+    db: Database
+    cipher: CredentialCipher
+    clock: Callable[[], datetime] = field(default=_utcnow)
+
+
+def get_state() -> TenfourState:
+    return current_app.extensions[EXTENSION_KEY]
+
+
+def now() -> datetime:
+    """The current instant (aware UTC) as the app's clock sees it."""
+    return get_state().clock()
+
+
+def get_session() -> Session:
+    """This request's session, opened on first use."""
+    session = g.get("_tenfour_session")
+    if session is None:
+        write = request.method not in SAFE_METHODS
+        session = get_state().db.session(write=write)
+        g._tenfour_session = session
+        g._tenfour_session_write = write
+    return session
+
+
+def discard_changes() -> None:
+    """Roll back what a refused service call may have flushed, keeping the session usable."""
+    session = g.get("_tenfour_session")
+    if session is not None:
+        session.rollback()
+
+
+def _finish_session(response: Response) -> Response:
+    session: Session | None = g.pop("_tenfour_session", None)
+    write = g.pop("_tenfour_session_write", True)
+    if session is None:
+        return response
+    try:
+        if response.status_code >= 400:
+            session.rollback()
+        elif write:
+            session.commit()
+        elif session.new or session.dirty or session.deleted:
+            # A read request changed something best-effort (an API token's last-used time).
+            # Losing that to a concurrent writer must not turn a good read into an error.
+            try:
+                session.commit()
+            except SQLAlchemyError:
+                log.warning("could not save bookkeeping from a read request", exc_info=True)
+                session.rollback()
+        else:
+            session.rollback()
+    finally:
+        session.close()
+    return response
+
+
+def _close_session(_error: BaseException | None) -> None:
+    session: Session | None = g.pop("_tenfour_session", None)
+    if session is not None:  # the response was never finished (an unhandled error)
+        try:
+            session.rollback()
+        finally:
+            session.close()
+
+
+def init_app(app: Flask, state: TenfourState) -> None:
+    app.extensions[EXTENSION_KEY] = state
+    app.after_request(_finish_session)
+    app.teardown_request(_close_session)
