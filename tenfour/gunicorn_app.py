@@ -18,9 +18,9 @@ class _App(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from web import create_app
+        from tenfour.wsgi import build_app
 
-        return create_app(self.settings)
+        return build_app(self.settings)
 
 
 def serve(settings: Settings, *, workers: int = 2, threads: int = 4) -> None:

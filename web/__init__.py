@@ -7,14 +7,17 @@ from flask_wtf.csrf import CSRFProtect
 
 from content_queue.crypto import CredentialCipher
 from content_queue.db import Database
+from content_queue.ports import AccountLinker
 from tenfour.config import Settings, load_settings
 from web import auth, errors, formatting, security, state
 
 csrf = CSRFProtect()
 
 
-def create_app(settings: Settings | None = None, *, db: Database | None = None) -> Flask:
-    """Build the app. ``settings`` default to the environment; ``db`` to ``settings.database_url``."""
+def create_app(settings: Settings | None = None, *, db: Database | None = None,
+               linker: AccountLinker | None = None) -> Flask:
+    """Build the app. ``settings`` default to the environment; ``db`` to ``settings.database_url``;
+    ``linker`` (account connection) is given by ``tenfour.wsgi.build_app``."""
     settings = settings or load_settings()
     db = db or Database(settings.database_url)
     app = Flask(__name__)
@@ -27,7 +30,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.json.sort_keys = False  # keep the documented field order in API answers
     security.configure_cookies(app, settings)
     state.init_app(app, state.TenfourState(settings=settings, db=db,
-                                           cipher=CredentialCipher(settings.encryption_keys)))
+                                           cipher=CredentialCipher(settings.encryption_keys),
+                                           linker=linker))
     csrf.init_app(app)
     auth.init_app(app)
     formatting.init_app(app)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from content_queue.crypto import CredentialCipher
 from content_queue.db import Database
+from content_queue.ports import AccountLinker
 from tenfour.config import Settings
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,9 @@ class TenfourState:
     db: Database
     cipher: CredentialCipher
     clock: Callable[[], datetime] = field(default=_utcnow)
+    #: Connects accounts (OAuth, app passwords) and tests connections; given by the composition
+    #: root (``tenfour.wsgi``), since the web app may not import connectors itself.
+    linker: AccountLinker | None = None
 
 
 def get_state() -> TenfourState:
