@@ -15,7 +15,8 @@ class _App(BaseApplication):
 
     def load_config(self) -> None:
         for key, value in self.options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:  # older gunicorns lack some settings
+                self.cfg.set(key, value)
 
     def load(self):
         from tenfour.wsgi import build_app
@@ -34,4 +35,7 @@ def serve(settings: Settings, *, workers: int = 2, threads: int = 4) -> None:
         "timeout": 60,
         "graceful_timeout": 10,
         "forwarded_allow_ips": "127.0.0.1",
+        # gunicorn 27's control socket defaults to one path per user ($HOME/.gunicorn), which
+        # two Tenfour instances on one machine would fight over; nothing here uses it.
+        "control_socket_disable": True,
     }).run()
