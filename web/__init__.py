@@ -24,7 +24,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     app.config.update(
         SECRET_KEY=settings.secret_key,
         TESTING=settings.testing,
-        MAX_CONTENT_LENGTH=1024 * 1024,
+        MAX_CONTENT_LENGTH=64 * 1024 * 1024,  # a post's photos (the API: one image a request)
         WTF_CSRF_TIME_LIMIT=None,  # a post drafted over a long shift must still submit
     )
     app.json.sort_keys = False  # keep the documented field order in API answers
@@ -42,10 +42,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
 
 
 def _register_blueprints(app: Flask) -> None:
-    from web import accounts, campaigns, compose, dashboard, health, posts
+    from web import accounts, campaigns, compose, dashboard, health, media, posts
     from web.api import bp as api_bp
 
-    for module in (dashboard, compose, posts, accounts, campaigns, health):
+    for module in (dashboard, compose, posts, accounts, campaigns, media, health):
         app.register_blueprint(module.bp)
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)

@@ -29,7 +29,9 @@ bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 
 #: Endpoints reachable without a login. The API authenticates itself (Bearer tokens).
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "health.healthz", "static"})
+#: Reachable without a session. ``media.public_file`` serves an image only under its HMAC-signed
+#: URL, for platforms (Instagram) whose servers fetch the image themselves.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "health.healthz", "static", "media.public_file"})
 
 
 class WebUser(UserMixin):

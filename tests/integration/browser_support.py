@@ -51,9 +51,9 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 @contextmanager
-def serve(app) -> Iterator[str]:
-    """Run ``app`` on a free local port in a thread; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+def serve(app, port: int = 0) -> Iterator[str]:
+    """Run ``app`` on ``port`` (0: a free one) in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="tenfour-test-web", daemon=True)
     thread.start()
     try:

@@ -10,4 +10,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from web.api import common, posts, resources  # noqa: E402,F401  (registers the routes)
+from web.api import common, media, posts, resources  # noqa: E402,F401  (registers the routes)

@@ -1,4 +1,5 @@
-"""``/api/v1/posts``: create, read, list, and the approval and scheduling verbs."""
+"""``/api/v1/posts``: create (images by ``media_ids`` from ``/api/v1/media``), read, list, and
+the approval and scheduling verbs."""
 
 from __future__ import annotations
 
@@ -47,7 +48,8 @@ def create_post():
         raise ValidationFailed("submit must be true or false.", fields={"submit": "Boolean."})
     post = queue_post(get_session(), actor=api_actor(), text=body.get("text"),
                       account_ids=body.get("account_ids"), scheduled_at=_instant(body),
-                      now=now(), campaign_id=body.get("campaign_id"), submit=submit)
+                      now=now(), campaign_id=body.get("campaign_id"),
+                      media_ids=body.get("media_ids"), submit=submit)
     response = jsonify(post_to_dict(post))
     response.status_code = 201
     response.headers["Location"] = url_for("api.read_post", post_id=post.id)

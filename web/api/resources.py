@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import jsonify
+from flask import jsonify, url_for
 
 from content_queue.accounts import account_to_dict, add_account, list_accounts
-from content_queue.errors import Forbidden, ValidationFailed
+from content_queue.costs import Estimate, estimate_campaign_costs
+from content_queue.errors import Forbidden, NotFound, ValidationFailed
 from content_queue.models import Campaign
 from content_queue.services import CampaignInput, create_campaign, list_campaigns
 from web.api import bp
 from web.api.common import api_actor, json_body
+from web.campaigns import count_campaign_posts, price_table
 from web.state import get_session, get_state, now
 
 
@@ -46,7 +48,9 @@ def create_account():
     return jsonify(account_to_dict(account)), 201
 
 
-def campaign_to_dict(campaign: Campaign) -> dict[str, Any]:
+def campaign_to_dict(campaign: Campaign, *, post_count: int = 0,
+                     estimate: Estimate | None = None) -> dict[str, Any]:
+    """``estimated_cost`` is what the platforms will charge for the posts not yet sent."""
     return {
         "id": campaign.id,
         "name": campaign.name,
@@ -55,7 +59,17 @@ def campaign_to_dict(campaign: Campaign) -> dict[str, Any]:
         "ends_on": campaign.ends_on.isoformat() if campaign.ends_on else None,
         "created_by_id": campaign.created_by_id,
         "created_at": campaign.created_at.isoformat().replace("+00:00", "Z"),
+        "post_count": post_count,
+        "estimated_cost": (estimate or Estimate()).to_dict(),
     }
+
+
+def _campaign_dicts(rows: list[Campaign]) -> list[dict[str, Any]]:
+    ids = [c.id for c in rows]
+    estimates = estimate_campaign_costs(get_session(), ids, price_table())
+    posts = count_campaign_posts(get_session(), ids)
+    return [campaign_to_dict(c, post_count=posts.get(c.id, 0), estimate=estimates[c.id])
+            for c in rows]
 
 
 def _date(body: dict[str, Any], name: str) -> date | None:
@@ -72,7 +86,15 @@ def _date(body: dict[str, Any], name: str) -> date | None:
 @bp.get("/campaigns")
 def campaigns():
     rows = list_campaigns(get_session(), api_actor().agency_id)
-    return jsonify(campaigns=[campaign_to_dict(c) for c in rows])
+    return jsonify(campaigns=_campaign_dicts(rows))
+
+
+@bp.get("/campaigns/<int:campaign_id>")
+def read_campaign(campaign_id: int):
+    campaign = get_session().get(Campaign, campaign_id)
+    if campaign is None or campaign.agency_id != api_actor().agency_id:
+        raise NotFound(f"No campaign with id {campaign_id}.")
+    return jsonify(_campaign_dicts([campaign])[0])
 
 
 @bp.post("/campaigns")
@@ -81,4 +103,6 @@ def create_campaign_route():
     data = CampaignInput(name=_text(body, "name"), description=_text(body, "description"),
                          starts_on=_date(body, "starts_on"), ends_on=_date(body, "ends_on"))
     campaign = create_campaign(get_session(), actor=api_actor(), data=data, now=now())
-    return jsonify(campaign_to_dict(campaign)), 201
+    response = jsonify(campaign_to_dict(campaign))
+    response.headers["Location"] = url_for("api.read_campaign", campaign_id=campaign.id)
+    return response, 201
