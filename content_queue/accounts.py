@@ -6,13 +6,14 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlparse
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from content_queue.crypto import CredentialCipher
 from content_queue.errors import Conflict, NotFound, ValidationFailed
-from content_queue.models import SocialAccount, User
+from content_queue.models import PostTarget, SocialAccount, User
 from content_queue.platforms import RULES
+from content_queue.states import Status, transition
 from content_queue.users import audit
 
 #: What ``credentials`` must hold per platform; each inner tuple is one accepted form.
@@ -161,4 +162,103 @@ def store_refreshed_credentials(session: Session, cipher: CredentialCipher, acco
         account.status, account.status_detail = "active", ""
     account.updated_at = now
     audit(session, "account.tokens_refreshed", actor_id=None, entity_type="social_account",
+          entity_id=account.id, now=now)
+
+
+# --- connecting again, checking, disabling (the accounts page) ---------------------------------
+
+
+def check_credentials(platform: str, credentials: Any) -> None:
+    """Refuse credentials that do not have one of the platform's accepted forms."""
+    _check_credentials(platform, credentials)
+
+
+def find_account(session: Session, agency_id: int, platform: str, handle: str) -> SocialAccount | None:
+    """The agency's account with this handle on this platform (handles compare without case)."""
+    handle = (handle or "").strip().lstrip("@").lower()
+    return session.scalars(
+        select(SocialAccount).where(SocialAccount.agency_id == agency_id,
+                                    SocialAccount.platform == platform,
+                                    func.lower(SocialAccount.handle) == handle)
+    ).first()
+
+
+def update_account_credentials(
+    session: Session,
+    cipher: CredentialCipher,
+    account: SocialAccount,
+    *,
+    actor: User,
+    credentials: dict[str, str],
+    now: datetime,
+    api_base_url: str | None,
+    token_expires_at: datetime | None = None,
+    display_name: str = "",
+) -> SocialAccount:
+    """Reconnect: new credentials for the same row, so posts queued to it keep their account."""
+    _check_credentials(account.platform, credentials)
+    account.credentials_encrypted = cipher.encrypt(credentials)
+    account.api_base_url = _check_url(api_base_url)
+    account.token_expires_at = token_expires_at
+    if display_name:
+        account.display_name = display_name
+    previous = account.status
+    account.status, account.status_detail = "active", ""
+    account.updated_at = now
+    audit(session, "account.reconnected", actor_id=actor.id, entity_type="social_account",
+          entity_id=account.id, now=now,
+          details={"platform": account.platform, "handle": account.handle, "previous_status": previous})
+    return account
+
+
+def record_connection_ok(session: Session, account: SocialAccount, *, actor: User, now: datetime,
+                         token_expires_at: datetime | None = None) -> None:
+    """A successful "test connection": the account works again if it was flagged."""
+    if token_expires_at is not None:
+        account.token_expires_at = token_expires_at
+    if account.status == "reconnect_needed":
+        account.status, account.status_detail = "active", ""
+        audit(session, "account.reconnect_cleared", actor_id=actor.id, entity_type="social_account",
+              entity_id=account.id, now=now)
+    account.updated_at = now
+
+
+#: Target states that have not reached the platform and can still be called off.
+_PENDING = ("draft", "awaiting_approval", "scheduled", "expired", "failed")
+
+
+def pending_targets(session: Session, account: SocialAccount) -> list[PostTarget]:
+    return list(session.scalars(
+        select(PostTarget).where(PostTarget.account_id == account.id, PostTarget.status.in_(_PENDING))
+        .order_by(PostTarget.id)
+    ))
+
+
+def disable_account(session: Session, account: SocialAccount, *, actor: User, now: datetime) -> int:
+    """Stop publishing to an account without deleting it (its published posts stay on record).
+
+    Every post target not yet sent to it is canceled, so nothing goes out on an account an
+    admin turned off. Returns how many were canceled.
+    """
+    if account.status == "disabled":
+        return 0
+    canceled = 0
+    for target in pending_targets(session, account):
+        transition(session, target, Status.CANCELED, actor_id=actor.id, now=now, reason="account_disabled")
+        canceled += 1
+    account.status, account.status_detail = "disabled", f"Disabled by {actor.display_name or actor.email}."
+    account.updated_at = now
+    audit(session, "account.disabled", actor_id=actor.id, entity_type="social_account",
+          entity_id=account.id, now=now, details={"canceled_targets": canceled})
+    return canceled
+
+
+def enable_account(session: Session, account: SocialAccount, *, actor: User, now: datetime,
+                   token_expires_at: datetime | None = None) -> None:
+    """Turn a disabled account back on (after its credentials were checked)."""
+    account.status, account.status_detail = "active", ""
+    if token_expires_at is not None:
+        account.token_expires_at = token_expires_at
+    account.updated_at = now
+    audit(session, "account.enabled", actor_id=actor.id, entity_type="social_account",
           entity_id=account.id, now=now)

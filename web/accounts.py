@@ -1,16 +1,47 @@
-"""Social accounts: the list for everyone, the "connect an account" form for admins."""
+"""Social accounts: the list for everyone; for admins, checking, disabling and the manual form.
+
+Connecting through a platform's own sign-in page (and reconnecting) lives in :mod:`web.connect`,
+on this same blueprint. Anything that talks to a platform goes through ``state.linker``; before
+such a call the request's transaction is ended (:func:`web.release_database`), so a slow
+platform never holds SQLite's write lock.
+"""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Iterator
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session
 
-from content_queue.accounts import CREDENTIAL_FORMS, add_account, list_accounts
+from content_queue.accounts import (
+    CREDENTIAL_FORMS,
+    add_account,
+    check_credentials,
+    disable_account,
+    enable_account,
+    get_account,
+    list_accounts,
+    mark_reconnect_needed,
+    pending_targets,
+    record_connection_ok,
+    store_refreshed_credentials,
+    update_account_credentials,
+)
+from content_queue.crypto import CredentialsUnreadable
 from content_queue.errors import ServiceError
+from content_queue.models import SocialAccount, User
+from content_queue.ports import AuthExpired, ConnectorError
+from content_queue.platforms import RULES
 from web.auth import current_actor
 from web.forms import (
     AccountForm,
     Errors,
+    add_error,
     credential_fields,
     credential_hint,
     is_secret,
@@ -22,25 +53,120 @@ bp = Blueprint("accounts", __name__)
 
 GROUPS = {"platform": "platform", "handle": "handle", "display_name": "display_name",
           "api_base_url": "api_base_url", "credentials": "credentials"}
+#: Warn this long before a token that cannot renew itself runs out.
+EXPIRY_WARNING = timedelta(days=7)
+#: Platforms whose connector renews an expiring token by itself (X's OAuth 2.0 refresh token).
+RENEWS_ITSELF = frozenset({"x"})
+
+
+def require_admin(message: str = "Only an admin can connect or change social accounts.") -> None:
+    if not current_user.is_admin:
+        abort(403, message)
+
+
+def platform_name(platform: str) -> str:
+    rules = RULES.get(platform)
+    return rules.label if rules else platform
+
+
+def release_database() -> None:
+    """End this request's transaction before calling a platform, so a slow answer never holds
+    a database lock (on SQLite a form post's transaction is a write lock).
+
+    Committing an unchanged session ends its transaction and, as the app's sessions do not
+    expire on commit, keeps the rows already loaded usable without another query."""
+    session = get_session()
+    if session.new or session.dirty or session.deleted:
+        discard_changes()
+    else:
+        session.commit()
+
+
+@contextmanager
+def write_transaction() -> Iterator[Session]:
+    """A short write transaction of its own, committed at the end of the block: for what a
+    platform's answer changes, also from GET requests (the OAuth callback)."""
+    release_database()
+    with get_state().db.session_scope() as session:
+        yield session
+
+
+def current_user_id() -> int:
+    """The logged-in user's id, read without a query: after :func:`release_database` the row
+    is expired, and reloading it would start another transaction on the request's session."""
+    return inspect(current_user.model).identity[0]
+
+
+def actor_in(session: Session) -> User:
+    """The logged-in user's row in ``session``."""
+    return session.get(User, current_user_id())
 
 
 def credential_input_name(platform: str, key: str) -> str:
     return f"cred-{platform}-{key}"
 
 
-def _credential_sets() -> list[dict]:
+def credential_sets(platforms=None) -> list[dict]:
     return [
         {"platform": p, "hint": credential_hint(p),
          "fields": [{"key": k, "name": credential_input_name(p, k), "secret": is_secret(k),
                      "label": k.replace("_", " ").capitalize()} for k in credential_fields(p)]}
-        for p in CREDENTIAL_FORMS
+        for p in (platforms or CREDENTIAL_FORMS)
     ]
 
 
+def typed_credentials(platform: str) -> dict[str, str]:
+    """The credential fields of ``platform`` the admin filled in (the manual forms)."""
+    credentials = {}
+    if platform in CREDENTIAL_FORMS:
+        for key in credential_fields(platform):
+            value = request.form.get(credential_input_name(platform, key), "").strip()
+            if value:
+                credentials[key] = value
+    return credentials
+
+
+# --- the list ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expiry:
+    """How the page words an account's token lifetime; ``level`` is "", "warning" or "expired"."""
+
+    text: str
+    note: str = ""
+    level: str = ""
+
+
+def token_expiry(account: SocialAccount, at: datetime, localtime) -> Expiry:
+    expires = account.token_expires_at
+    if expires is None:
+        return Expiry("No expiry", "Works until revoked.")
+    when = localtime(expires)
+    if account.platform in RENEWS_ITSELF:
+        return Expiry("Renews automatically", f"Current token until {when}.")
+    if expires <= at:
+        return Expiry(f"Expired {when}", "It must be reconnected: posts to it will fail.", "expired")
+    left = expires - at
+    if left < EXPIRY_WARNING:
+        days = left.days
+        soon = "in less than a day" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
+        return Expiry(when, f"Expires {soon}: it must be reconnected before then.", "warning")
+    return Expiry(when)
+
+
 def _render(form: AccountForm, errors: Errors, status: int = 200):
+    from web.formatting import localtime
+
     accounts = list_accounts(get_session(), current_actor().agency_id)
-    return render_template("accounts.html", accounts=accounts, form=form, errors=errors,
-                           credential_sets=_credential_sets()), status
+    at = now()
+    rows = [{"account": a, "expiry": token_expiry(a, at, localtime)} for a in accounts]
+    linker = get_state().linker
+    return render_template(
+        "accounts.html", rows=rows, form=form, errors=errors, credential_sets=credential_sets(),
+        can_link=linker is not None,
+        needs_reconnect=[a for a in accounts if a.status == "reconnect_needed"],
+    ), status
 
 
 @bp.route("/accounts")
@@ -50,20 +176,14 @@ def index():
 
 @bp.route("/accounts", methods=["POST"])
 def create():
-    if not current_user.is_admin:
-        abort(403, "Only an admin can connect social accounts.")
+    """Register an account whose credentials came from the platform's developer portal."""
+    require_admin()
     form = AccountForm()
     platform = (form.platform.data or "").strip()
-    credentials = {}
-    if platform in CREDENTIAL_FORMS:
-        for key in credential_fields(platform):
-            value = request.form.get(credential_input_name(platform, key), "").strip()
-            if value:
-                credentials[key] = value
     try:
         account = add_account(
             get_session(), get_state().cipher, actor=current_actor(), platform=platform,
-            handle=form.handle.data or "", credentials=credentials, now=now(),
+            handle=form.handle.data or "", credentials=typed_credentials(platform), now=now(),
             display_name=(form.display_name.data or "").strip(),
             api_base_url=(form.api_base_url.data or "").strip() or None,
         )
@@ -72,3 +192,170 @@ def create():
         return _render(form, service_errors(exc, GROUPS), 422)
     flash(f"Connected @{account.handle}.", "success")
     return redirect(url_for("accounts.index"))
+
+
+# --- checking, disabling, enabling ------------------------------------------------------------
+
+
+def account_or_404(account_id: int) -> SocialAccount:
+    """One of the logged-in user's agency accounts."""
+    try:
+        return get_account(get_session(), current_actor().agency_id, account_id)
+    except ServiceError:
+        abort(404)
+
+
+@dataclass(frozen=True)
+class Check:
+    ok: bool
+    message: str
+    expired: bool = False
+    info: object | None = None
+
+
+def check_connection(account_id: int) -> Check:
+    """Ask the platform who these credentials belong to (``linker.verify``), outside any
+    database transaction. Nothing is written here."""
+    linker = get_state().linker
+    account = account_or_404(account_id)
+    label = f"{platform_name(account.platform)} @{account.handle}"
+    if linker is None:
+        return Check(False, "Testing connections is not available here (no account linker is "
+                            "configured).")
+    try:
+        credentials = get_state().cipher.decrypt(account.credentials_encrypted)
+    except CredentialsUnreadable:
+        return Check(False, f"The credentials of {label} cannot be decrypted with the configured "
+                            "keys; reconnect the account.", expired=True)
+    platform, handle, base = account.platform, account.handle, account.api_base_url
+    release_database()
+    try:
+        info = linker.verify(platform, handle=handle, credentials=credentials, api_base_url=base)
+    except AuthExpired as exc:
+        return Check(False, exc.message, expired=True)
+    except ConnectorError as exc:
+        return Check(False, f"Could not check {label}: {exc.message}")
+    except (ValueError, KeyError) as exc:
+        return Check(False, f"Could not check {label}: {exc}")
+    return Check(True, f"Connected as @{info.handle}.", info=info)
+
+
+def _apply_check(account_id: int, result: Check, *, enable: bool = False) -> None:
+    """Record what a check learned: flag an account whose credentials were refused, keep
+    renewed tokens, and clear the flag (or re-enable) when it worked."""
+    if not (result.ok or result.expired):
+        return  # the platform could not say: nothing learned
+    with write_transaction() as session:
+        account = session.get(SocialAccount, account_id)
+        actor = actor_in(session)
+        if result.expired:
+            mark_reconnect_needed(session, account, result.message, now=now())
+            return
+        info = result.info
+        renewed = (getattr(info, "extra", None) or {}).get("refreshed_credentials")
+        if isinstance(renewed, dict) and renewed:
+            store_refreshed_credentials(session, get_state().cipher, account.id, renewed, now=now())
+        if enable:
+            enable_account(session, account, actor=actor, now=now(),
+                           token_expires_at=info.token_expires_at)
+        else:
+            record_connection_ok(session, account, actor=actor, now=now(),
+                                 token_expires_at=info.token_expires_at)
+
+
+@bp.route("/accounts/<int:account_id>/test", methods=["POST"])
+def test(account_id: int):
+    require_admin()
+    result = check_connection(account_id)
+    _apply_check(account_id, result)
+    flash(result.message, "success" if result.ok else "error")
+    return redirect(url_for("accounts.index") + f"#account-{account_id}")
+
+
+@bp.route("/accounts/<int:account_id>/enable", methods=["POST"])
+def enable(account_id: int):
+    """Turn a disabled account back on, once its credentials still work."""
+    require_admin()
+    result = check_connection(account_id)
+    _apply_check(account_id, result, enable=result.ok)
+    if result.ok:
+        flash(f"{result.message} The account is enabled again.", "success")
+    else:
+        flash(f"{result.message} The account stays disabled; reconnect it instead.", "error")
+    return redirect(url_for("accounts.index") + f"#account-{account_id}")
+
+
+@bp.route("/accounts/<int:account_id>/disable")
+def disable_confirm(account_id: int):
+    require_admin()
+    account = account_or_404(account_id)
+    if account.status == "disabled":
+        flash(f"@{account.handle} is already disabled.", "info")
+        return redirect(url_for("accounts.index"))
+    return render_template("accounts_disable.html", account=account,
+                           pending=len(pending_targets(get_session(), account)))
+
+
+@bp.route("/accounts/<int:account_id>/disable", methods=["POST"])
+def disable(account_id: int):
+    require_admin()
+    account = account_or_404(account_id)
+    canceled = disable_account(get_session(), account, actor=current_actor(), now=now())
+    message = f"Disabled {platform_name(account.platform)} @{account.handle}."
+    if canceled:
+        message += f" {canceled} post{'s' if canceled != 1 else ''} queued to it {'were' if canceled != 1 else 'was'} canceled."
+    flash(message, "success")
+    return redirect(url_for("accounts.index"))
+
+
+# --- any platform: new credentials typed in (API registrations, the sandbox) ------------------
+
+
+@bp.route("/accounts/<int:account_id>/credentials", methods=["GET", "POST"])
+def credentials(account_id: int):
+    """Replace an account's credentials by hand: a reconnect for platforms (or servers) where
+    Tenfour cannot use the platform's sign-in page."""
+    require_admin()
+    account = account_or_404(account_id)
+    errors: Errors = {}
+    if request.method == "POST":
+        typed = typed_credentials(account.platform)
+        account_id, platform, handle, base = account.id, account.platform, account.handle, account.api_base_url
+        linker = get_state().linker
+        info = None
+        try:
+            check_credentials(platform, typed)
+        except ServiceError as exc:
+            add_error(errors, "credentials", exc.message)
+        if linker is not None and not errors:
+            release_database()
+            try:
+                info = linker.verify(platform, handle=handle, credentials=typed, api_base_url=base)
+            except AuthExpired as exc:
+                add_error(errors, "credentials", f"{platform_name(platform)} refused these "
+                          f"credentials: {exc.message}")
+            except ConnectorError as exc:
+                add_error(errors, "credentials", f"Could not check them: {exc.message}")
+            except (KeyError, ValueError) as exc:
+                add_error(errors, "credentials", f"Could not check them: {exc}")
+        if not errors:
+            try:
+                with write_transaction() as db_session:
+                    row = db_session.get(SocialAccount, account_id)
+                    update_account_credentials(
+                        db_session, get_state().cipher, row, actor=actor_in(db_session),
+                        credentials=typed, now=now(), api_base_url=row.api_base_url,
+                        token_expires_at=info.token_expires_at if info else None)
+            except ServiceError as exc:
+                add_error(errors, "credentials", exc.message)
+            else:
+                flash(f"Reconnected {platform_name(platform)} @{handle} with the new credentials.",
+                      "success")
+                return redirect(url_for("accounts.index") + f"#account-{account_id}")
+        account = account_or_404(account_id)
+    return render_template("connect/manual.html", account=account, errors=errors,
+                           set=credential_sets([account.platform])[0],
+                           checked=get_state().linker is not None), 422 if errors else 200
+
+
+from web import connect  # noqa: E402,F401  (registers the connect flows on ``bp``)
