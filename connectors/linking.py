@@ -9,6 +9,7 @@ credentials typed in by hand (Bluesky app passwords, API registrations) with the
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 from typing import Mapping
 
 from connectors.registry import connector_for
@@ -56,6 +57,12 @@ class Linker:
                api_base_url: str | None) -> AccountInfo:
         if platform not in PLATFORMS:
             raise ValueError(f"unknown platform {platform!r}")
-        return connector_for(platform, handle=handle, credentials=credentials,
-                             api_base_url=api_base_url,
-                             default_base_urls=self.default_base_urls).verify()
+        connector = connector_for(platform, handle=handle, credentials=credentials,
+                                  api_base_url=api_base_url,
+                                  default_base_urls=self.default_base_urls)
+        info = connector.verify()
+        fresh = getattr(connector, "refreshed_credentials", None)
+        if not fresh:
+            return info
+        # X rotates its refresh token on renewal: the caller must store the new one.
+        return replace(info, extra={**info.extra, "refreshed_credentials": fresh})

@@ -2,8 +2,8 @@
 
 Connecting through a platform's own sign-in page (and reconnecting) lives in :mod:`web.connect`,
 on this same blueprint. Anything that talks to a platform goes through ``state.linker``; before
-such a call the request's transaction is ended (:func:`web.release_database`), so a slow
-platform never holds SQLite's write lock.
+such a call the request's transaction is ended (:func:`release_database`), so a slow platform
+never holds SQLite's write lock.
 """
 
 from __future__ import annotations
@@ -35,9 +35,10 @@ from content_queue.accounts import (
 from content_queue.crypto import CredentialsUnreadable
 from content_queue.errors import ServiceError
 from content_queue.models import SocialAccount, User
-from content_queue.ports import AuthExpired, ConnectorError
+from content_queue.ports import AccountInfo, AuthExpired, ConnectorError
 from content_queue.platforms import RULES
 from web.auth import current_actor
+from web.formatting import localtime
 from web.forms import (
     AccountForm,
     Errors,
@@ -92,8 +93,8 @@ def write_transaction() -> Iterator[Session]:
 
 
 def current_user_id() -> int:
-    """The logged-in user's id, read without a query: after :func:`release_database` the row
-    is expired, and reloading it would start another transaction on the request's session."""
+    """The logged-in user's id, read without a query: if the request's transaction was rolled
+    back the row is expired, and reloading it would open another transaction (and lock)."""
     return inspect(current_user.model).identity[0]
 
 
@@ -138,7 +139,8 @@ class Expiry:
     level: str = ""
 
 
-def token_expiry(account: SocialAccount, at: datetime, localtime) -> Expiry:
+def token_expiry(account: SocialAccount, at: datetime) -> Expiry:
+    """Tokens that renew themselves are not a worry; others are flagged a week ahead."""
     expires = account.token_expires_at
     if expires is None:
         return Expiry("No expiry", "Works until revoked.")
@@ -156,11 +158,9 @@ def token_expiry(account: SocialAccount, at: datetime, localtime) -> Expiry:
 
 
 def _render(form: AccountForm, errors: Errors, status: int = 200):
-    from web.formatting import localtime
-
     accounts = list_accounts(get_session(), current_actor().agency_id)
     at = now()
-    rows = [{"account": a, "expiry": token_expiry(a, at, localtime)} for a in accounts]
+    rows = [{"account": a, "expiry": token_expiry(a, at)} for a in accounts]
     linker = get_state().linker
     return render_template(
         "accounts.html", rows=rows, form=form, errors=errors, credential_sets=credential_sets(),
@@ -210,7 +210,7 @@ class Check:
     ok: bool
     message: str
     expired: bool = False
-    info: object | None = None
+    info: AccountInfo | None = None
 
 
 def check_connection(account_id: int) -> Check:
@@ -302,8 +302,10 @@ def disable(account_id: int):
     account = account_or_404(account_id)
     canceled = disable_account(get_session(), account, actor=current_actor(), now=now())
     message = f"Disabled {platform_name(account.platform)} @{account.handle}."
-    if canceled:
-        message += f" {canceled} post{'s' if canceled != 1 else ''} queued to it {'were' if canceled != 1 else 'was'} canceled."
+    if canceled == 1:
+        message += " 1 post queued to it was canceled."
+    elif canceled:
+        message += f" {canceled} posts queued to it were canceled."
     flash(message, "success")
     return redirect(url_for("accounts.index"))
 
@@ -352,7 +354,6 @@ def credentials(account_id: int):
                 flash(f"Reconnected {platform_name(platform)} @{handle} with the new credentials.",
                       "success")
                 return redirect(url_for("accounts.index") + f"#account-{account_id}")
-        account = account_or_404(account_id)
     return render_template("connect/manual.html", account=account, errors=errors,
                            set=credential_sets([account.platform])[0],
                            checked=get_state().linker is not None), 422 if errors else 200
