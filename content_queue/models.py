@@ -262,3 +262,20 @@ class PostMedia(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     media: Mapped[MediaAsset] = relationship(lazy="joined")
+
+
+class CommunityReply(Base):
+    """A reply or comment the public left on a published post: the thank-yous the dispatch
+    floor otherwise never hears. Kept as fetched (public record), never edited."""
+
+    __tablename__ = "community_replies"
+    __table_args__ = (UniqueConstraint("target_id", "platform_reply_id"),
+                      Index("ix_community_replies_created", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("post_targets.id"))
+    platform_reply_id: Mapped[str] = mapped_column(String(200))
+    author: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime())

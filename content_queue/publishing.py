@@ -10,7 +10,7 @@ at most once even though Celery on Redis delivers at least once.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Callable, Sequence
 
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from content_queue.accounts import mark_reconnect_needed
 from content_queue.media import media_items
 from content_queue.models import (
+    CommunityReply,
     EngagementSnapshot,
     MediaAsset,
     Post,
@@ -34,6 +35,7 @@ from content_queue.ports import (
     Permanent,
     PublishResult,
     RateLimited,
+    Reply,
     Transient,
     UnknownOutcome,
 )
@@ -174,6 +176,13 @@ class PollBatch:
     credentials_encrypted: str
     api_base_url: str | None
     targets: dict[str, int]  # platform post id -> target id
+    #: Platform post ids whose latest metrics show replies (only those are worth a call).
+    with_replies: tuple[str, ...] = ()
+
+    def with_reply_counts(self, metrics: Sequence[Metrics]) -> "PollBatch":
+        ids = tuple(m.platform_post_id for m in metrics
+                    if m.replies > 0 and m.platform_post_id in self.targets)
+        return replace(self, with_replies=ids)
 
 
 def due_for_engagement(session: Session, *, now: datetime,
@@ -218,3 +227,26 @@ def latest_engagement(session: Session, target_id: int) -> EngagementSnapshot | 
         select(EngagementSnapshot).where(EngagementSnapshot.target_id == target_id)
         .order_by(EngagementSnapshot.taken_at.desc()).limit(1)
     ).first()
+
+
+def record_replies(session: Session, target_id: int, replies: Sequence[Reply], *,
+                   now: datetime) -> int:
+    """Store replies not seen before; returns how many were new."""
+    known = set(session.scalars(
+        select(CommunityReply.platform_reply_id).where(CommunityReply.target_id == target_id)))
+    new = 0
+    for reply in replies:
+        if reply.platform_reply_id in known:
+            continue
+        known.add(reply.platform_reply_id)
+        session.add(CommunityReply(target_id=target_id, platform_reply_id=reply.platform_reply_id,
+                                   author=reply.author[:300], text=reply.text,
+                                   created_at=reply.created_at, fetched_at=now))
+        new += 1
+    return new
+
+
+def replies_for_post(session: Session, post_id: int) -> list[CommunityReply]:
+    return list(session.scalars(
+        select(CommunityReply).join(PostTarget, PostTarget.id == CommunityReply.target_id)
+        .where(PostTarget.post_id == post_id).order_by(CommunityReply.created_at)))

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from content_queue.errors import ServiceError
 from content_queue.models import APPROVER_ROLES, Post
-from content_queue.publishing import latest_engagement
+from content_queue.publishing import latest_engagement, replies_for_post
 from content_queue.services import (
     CANCELABLE,
     RESCHEDULABLE,
@@ -94,6 +94,7 @@ def render_detail(post: Post, *, reschedule: RescheduleForm | None = None,
     return render_template(
         "posts/detail.html", post=post, status=post_status(post), perms=_permissions(post),
         history=post_history(session, post), engagement=engagement,
+        replies=replies_for_post(session, post.id),
         targets_by_id={t.id: t for t in post.targets}, reschedule=reschedule,
         reject=RejectForm(formdata=None), errors=errors or {},
         fold_choices=when.fold_choices if when else [], tz_name=agency_timezone(),

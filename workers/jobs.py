@@ -25,6 +25,7 @@ from content_queue.publishing import (
     fail_without_call,
     record_engagement,
     record_error,
+    record_replies,
     record_result,
     start_attempt,
 )
@@ -118,6 +119,7 @@ def poll_account(rt: Runtime, account_id: int) -> int:
                              batch.api_base_url)
     try:
         metrics = connector.fetch_metrics(list(batch.targets))
+        batch = batch.with_reply_counts(metrics)
     except ConnectorError as error:
         log.warning("engagement poll failed: %s", error.message, extra={"account_id": account_id})
         if isinstance(error, AuthExpired):
@@ -125,9 +127,25 @@ def poll_account(rt: Runtime, account_id: int) -> int:
                 mark_reconnect_needed(session, session.get(SocialAccount, account_id),
                                       error.message, now=utcnow())
         return 0
+    replies = fetch_recent_replies(connector, batch)
     with rt.db.session_scope() as session:
         save_refreshed_credentials(rt, session, account_id, connector)
+        for target_id, found in replies.items():
+            record_replies(session, target_id, found, now=utcnow())
         return record_engagement(session, batch, metrics, now=utcnow())
+
+
+def fetch_recent_replies(connector: PlatformConnector, batch) -> dict[int, list]:
+    """Replies to the account's posts that had any (one call per such post; a failure on one
+    post skips it until the next poll instead of losing the metrics already fetched)."""
+    found: dict[int, list] = {}
+    for post_id in batch.with_replies:
+        try:
+            found[batch.targets[post_id]] = connector.fetch_replies(post_id)
+        except ConnectorError as error:
+            log.warning("replies not fetched: %s", error.message,
+                        extra={"target_id": batch.targets[post_id]})
+    return found
 
 
 def reap_stuck_targets(rt: Runtime, enqueue: Callable[[Sequence[int]], None]) -> list[int]:

@@ -8,9 +8,20 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select, update
 
-from content_queue.models import EngagementSnapshot, PostTarget, SocialAccount, User
+import requests
+from markupsafe import escape
+
+from content_queue.models import (
+    CommunityReply,
+    EngagementSnapshot,
+    PostTarget,
+    SocialAccount,
+    User,
+)
 from content_queue.services import queue_post
 from tests.integration.harnesses.x import oauth2_credentials
+from tests.integration.web_client import login_client
+from web import create_app
 from workers.jobs import check_account, poll_account, publish_one
 from workers.runtime import Runtime
 
@@ -91,13 +102,42 @@ def test_engagement_is_polled_in_one_batch_and_stored(db, factory, sim, rt):
     assert all(s.likes > 0 for s in snaps)
 
 
+def test_community_replies_are_stored_once_and_shown_on_the_post(db, factory, sim, rt, settings):
+    account = factory.account("sandbox", api_base_url=f"{sim.url}/sandbox")
+    target_id = _claimed_target(db, factory, account, "Replies post <b>for the floor</b>")
+    publish_one(rt, target_id)
+    sim.advance(48 * 3600)
+
+    poll_account(rt, account.id)
+    poll_account(rt, account.id)  # a second poll must not duplicate what it already stored
+
+    with db.session_scope(write=False) as s:
+        stored = s.scalars(select(CommunityReply).where(CommunityReply.target_id == target_id)).all()
+        post_id = s.get(PostTarget, target_id).post_id
+    platform_id = _target_platform_id(db, target_id)
+    on_platform = requests.get(f"{sim.url}/sandbox/api/v1/posts/{platform_id}/replies",
+                               headers={"Authorization": "Bearer t"}, timeout=5).json()["replies"]
+    assert on_platform and len(stored) == len(on_platform)
+    assert len({r.platform_reply_id for r in stored}) == len(stored)
+
+    client = create_app(settings, db=db).test_client()
+    admin = factory.user("admin")
+    login_client(client, admin.email, factory.password)
+    page = client.get(f"/posts/{post_id}").get_data(as_text=True)
+    assert "What the community said" in page
+    assert all(str(escape(r.text)) in page for r in stored)
+
+
+def _target_platform_id(db, target_id: int) -> str:
+    with db.session_scope(write=False) as s:
+        return s.get(PostTarget, target_id).platform_post_id
+
+
 def test_a_revoked_account_is_flagged_by_the_health_check_before_any_post_fails(
         db, factory, sim, rt):
     account = factory.account("sandbox", api_base_url=f"{sim.url}/sandbox",
                               credentials={"access_token": "soon-revoked"})
     assert check_account(rt, account.id) == "ok"
-    import requests
-
     requests.post(f"{sim.url}/_sim/revoke", json={"platform": "sandbox", "token": "soon-revoked"},
                   timeout=5).raise_for_status()
 
