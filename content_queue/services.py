@@ -7,14 +7,14 @@ caller owns the transaction), checks who may do what, and changes target statuse
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from content_queue.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from content_queue.media import load_media, media_facts
 from content_queue.models import (
     APPROVER_ROLES,
     AUTHOR_ROLES,
@@ -25,8 +25,7 @@ from content_queue.models import (
     SocialAccount,
     User,
 )
-from content_queue.media import load_media, media_facts, media_to_dict
-from content_queue.platforms import MediaFacts, RULES, check_post
+from content_queue.platforms import MediaFacts, check_post
 from content_queue.states import Status, transition
 from content_queue.users import audit
 
@@ -35,7 +34,7 @@ PAST_GRACE = timedelta(seconds=60)
 MAX_TEXT = 63206  # the longest any platform accepts; a guard against absurd bodies
 
 
-def _require_author(actor: User) -> None:
+def require_author(actor: User) -> None:
     if actor.role not in AUTHOR_ROLES:
         raise Forbidden("Viewers can read the queue but cannot write or change posts.")
 
@@ -141,7 +140,7 @@ def queue_post(
     Approvers' posts are scheduled at once; a PIO's wait for approval. ``submit=False`` keeps
     the post as a draft.
     """
-    _require_author(actor)
+    require_author(actor)
     text = _check_text(text)
     accounts = _load_accounts(session, actor, account_ids)
     when = _check_time(scheduled_at, now, actor.agency.timezone)
@@ -193,7 +192,7 @@ def get_post(session: Session, actor: User, post_id: int) -> Post:
 
 
 def _require_owner_or_approver(actor: User, post: Post, verb: str) -> None:
-    _require_author(actor)
+    require_author(actor)
     if actor.role not in APPROVER_ROLES and post.author_id != actor.id:
         raise Forbidden(f"Only the author or an approver can {verb} this post.")
 
@@ -302,142 +301,3 @@ def retry_target(session: Session, *, actor: User, target_id: int, now: datetime
     transition(session, target, Status.SCHEDULED, actor_id=actor.id, now=now, reason="retry",
                values={"next_attempt_at": now, "attempt_started_at": None, "error_code": None})
     return target
-
-
-# --- reading ------------------------------------------------------------------------------
-
-
-def list_posts(session: Session, actor: User, *, status: str | None = None, page: int = 1,
-               per_page: int = 50) -> tuple[list[Post], int]:
-    """Posts newest-scheduled first; ``status`` keeps posts with at least one such target."""
-    query = select(Post).where(Post.agency_id == actor.agency_id)
-    if status:
-        try:
-            Status(status)
-        except ValueError:
-            raise ValidationFailed(
-                f"Unknown status {status!r}; use one of {', '.join(s.value for s in Status)}.",
-                code="unknown_status", fields={"status": "Unknown status."},
-            ) from None
-        query = query.where(
-            Post.id.in_(select(PostTarget.post_id).where(PostTarget.status == status))
-        )
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    first_time = (
-        select(func.min(PostTarget.scheduled_at)).where(PostTarget.post_id == Post.id)
-        .correlate(Post).scalar_subquery()
-    )
-    page = max(page, 1)
-    rows = session.scalars(
-        query.options(selectinload(Post.targets).selectinload(PostTarget.account))
-        .order_by(first_time.desc(), Post.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return list(rows), total
-
-
-def status_counts(session: Session, agency_id: int) -> dict[str, int]:
-    rows = session.execute(
-        select(PostTarget.status, func.count())
-        .join(Post, Post.id == PostTarget.post_id)
-        .where(Post.agency_id == agency_id)
-        .group_by(PostTarget.status)
-    ).all()
-    counts = {s.value: 0 for s in Status}
-    counts.update({status: n for status, n in rows})
-    return counts
-
-
-def post_status(post: Post) -> str:
-    """One word for a post with several targets: the least advanced state wins."""
-    order = [Status.DRAFT, Status.AWAITING_APPROVAL, Status.SCHEDULED, Status.PUBLISHING,
-             Status.FAILED, Status.EXPIRED, Status.PUBLISHED, Status.CANCELED]
-    present = {Status(t.status) for t in post.targets}
-    if present == {Status.PUBLISHED, Status.CANCELED}:
-        return Status.PUBLISHED.value
-    for status in order:
-        if status in present:
-            return status.value
-    return Status.DRAFT.value
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
-def target_to_dict(target: PostTarget) -> dict[str, Any]:
-    return {
-        "id": target.id,
-        "account_id": target.account_id,
-        "platform": target.account.platform,
-        "handle": target.account.handle,
-        "status": target.status,
-        "scheduled_at": _iso(target.scheduled_at),
-        "next_attempt_at": _iso(target.next_attempt_at),
-        "attempts": target.attempts,
-        "published_at": _iso(target.published_at),
-        "platform_post_id": target.platform_post_id,
-        "permalink": target.permalink,
-        "error": target.last_error,
-        "error_code": target.error_code,
-    }
-
-
-def post_to_dict(post: Post) -> dict[str, Any]:
-    return {
-        "id": post.id,
-        "text": post.text,
-        "status": post_status(post),
-        "author_id": post.author_id,
-        "campaign_id": post.campaign_id,
-        "approved_by_id": post.approved_by_id,
-        "media": [media_to_dict(m) for m in post.media],
-        "created_at": _iso(post.created_at),
-        "updated_at": _iso(post.updated_at),
-        "targets": [target_to_dict(t) for t in post.targets],
-    }
-
-
-# --- campaigns ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CampaignInput:
-    name: str
-    description: str = ""
-    starts_on: Any = None
-    ends_on: Any = None
-
-
-def create_campaign(session: Session, *, actor: User, data: CampaignInput,
-                    now: datetime) -> Campaign:
-    _require_author(actor)
-    name = (data.name or "").strip()
-    if not name:
-        raise ValidationFailed("Give the campaign a name.", fields={"name": "Required."})
-    if data.starts_on and data.ends_on and data.ends_on < data.starts_on:
-        raise ValidationFailed("The campaign ends before it starts.",
-                               fields={"ends_on": "Must be on or after the start date."})
-    campaign = Campaign(agency_id=actor.agency_id, name=name, description=data.description or "",
-                        starts_on=data.starts_on or None, ends_on=data.ends_on or None,
-                        created_by_id=actor.id, created_at=now)
-    session.add(campaign)
-    session.flush()
-    audit(session, "campaign.created", actor_id=actor.id, entity_type="campaign",
-          entity_id=campaign.id, now=now, details={"name": name})
-    return campaign
-
-
-def list_campaigns(session: Session, agency_id: int) -> list[Campaign]:
-    return list(session.scalars(
-        select(Campaign).where(Campaign.agency_id == agency_id).order_by(Campaign.name)
-    ))
-
-
-def platform_limits() -> dict[str, dict[str, Any]]:
-    """What the compose page needs to count and warn as the PIO types."""
-    return {
-        name: {"label": r.label, "max_chars": r.max_chars, "counting": r.counting_note,
-               "max_images": r.max_images}
-        for name, r in RULES.items()
-    }

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from content_queue.costs import estimate_campaign_costs, format_usd, unit_price
 from content_queue.errors import ServiceError
 from content_queue.models import Post
-from content_queue.services import CampaignInput, create_campaign, list_campaigns
+from content_queue.campaigns import CampaignInput, create_campaign, list_campaigns
 from web.auth import current_actor
 from web.forms import CampaignForm, Errors, form_errors, service_errors
 from web.state import discard_changes, get_session, get_state, now

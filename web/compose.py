@@ -19,7 +19,9 @@ from content_queue.errors import NotFound, ServiceError, ValidationFailed
 from content_queue.media import MAX_ALT, MAX_UPLOAD, FORMATS, get_media, store_media
 from content_queue.models import MediaAsset
 from content_queue.platforms import RULES
-from content_queue.services import list_campaigns, platform_limits, queue_post
+from content_queue.campaigns import list_campaigns
+from content_queue.reading import platform_limits
+from content_queue.services import queue_post
 from content_queue.states import Status
 from web.auth import current_actor
 from web.campaigns import price_table

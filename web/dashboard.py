@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from content_queue.services import status_counts
+from content_queue.reading import status_counts
 from web.auth import current_actor
 from web.queries import (
     accounts_needing_reconnection,

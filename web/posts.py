@@ -9,14 +9,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from content_queue.errors import ServiceError
 from content_queue.models import APPROVER_ROLES, Post
 from content_queue.publishing import latest_engagement, replies_for_post
+from content_queue.reading import list_posts, post_status
 from content_queue.services import (
     CANCELABLE,
     RESCHEDULABLE,
     approve_post,
     cancel_post,
     get_post,
-    list_posts,
-    post_status,
     reject_post,
     reschedule_post,
     retry_target,

@@ -12,7 +12,8 @@ import pytest
 
 from content_queue.costs import estimate_campaign_cost
 from content_queue.models import User
-from content_queue.services import CampaignInput, create_campaign, queue_post
+from content_queue.campaigns import CampaignInput, create_campaign
+from content_queue.services import queue_post
 from web import create_app
 
 X_CREDENTIALS = {"consumer_key": "ck", "consumer_secret": "cs", "access_token": "at",

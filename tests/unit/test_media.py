@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from content_queue.errors import ValidationFailed
 from content_queue.media import store_media
 from content_queue.models import MediaAsset, Post, User
-from content_queue.services import post_to_dict, queue_post
+from content_queue.reading import post_to_dict
+from content_queue.services import queue_post
 
 NOW = datetime.now(timezone.utc)
 

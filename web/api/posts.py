@@ -9,12 +9,11 @@ from typing import Any
 from flask import jsonify, request, url_for
 
 from content_queue.errors import ValidationFailed
+from content_queue.reading import list_posts, post_to_dict
 from content_queue.services import (
     approve_post,
     cancel_post,
     get_post,
-    list_posts,
-    post_to_dict,
     queue_post,
     reject_post,
     reschedule_post,

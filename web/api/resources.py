@@ -11,7 +11,7 @@ from content_queue.accounts import account_to_dict, add_account, list_accounts
 from content_queue.costs import Estimate, estimate_campaign_costs
 from content_queue.errors import Forbidden, NotFound, ValidationFailed
 from content_queue.models import Campaign
-from content_queue.services import CampaignInput, create_campaign, list_campaigns
+from content_queue.campaigns import CampaignInput, create_campaign, list_campaigns
 from web.api import bp
 from web.api.common import api_actor, json_body
 from web.campaigns import count_campaign_posts, price_table
