@@ -4,13 +4,51 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from typing import Any, Sequence
 
 import requests
+from requests.adapters import HTTPAdapter
+from requests.utils import resolve_proxies
 
 from content_queue.ports import RateLimited
 
 #: (connect, read) seconds. A read timeout after sending a post is an unknown outcome.
 TIMEOUT = (5.0, 30.0)
+
+
+class HostRewriteAdapter(HTTPAdapter):
+    """Sends requests meant for a platform's real ``hosts`` to ``base`` instead (the simulator,
+    a proxy), optionally with a default timeout.
+
+    Client libraries that hard-code their host (tweepy) or read it from a module constant on
+    every call (facebook-sdk) are redirected per session this way, without touching a global
+    other threads use.
+    """
+
+    def __init__(self, base: str | None, hosts: Sequence[str],
+                 timeout: Any = None) -> None:
+        super().__init__()
+        self.base = base.rstrip("/") if base else None
+        self.hosts = tuple(h.rstrip("/") for h in hosts)
+        self.timeout = timeout
+
+    def send(self, request: requests.PreparedRequest, stream: bool = False,
+             timeout: Any = None, verify: Any = True, cert: Any = None,
+             proxies: Any = None) -> requests.Response:
+        url = request.url or ""
+        if self.base:
+            for host in self.hosts:
+                if url.startswith(host + "/"):
+                    request.url = self.base + url[len(host):]
+                    # Proxies were chosen for the real host; choose again for the new one.
+                    proxies = resolve_proxies(request, {}, trust_env=True)
+                    break
+        return super().send(request, stream=stream, timeout=timeout or self.timeout,
+                            verify=verify, cert=cert, proxies=proxies)
+
+    def mount_on(self, session: requests.Session) -> None:
+        for host in self.hosts:
+            session.mount(host + "/", self)
 
 
 def retry_at_from_headers(headers: "requests.structures.CaseInsensitiveDict[str]",

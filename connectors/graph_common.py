@@ -17,9 +17,7 @@ from typing import Any, Mapping
 from urllib.parse import urlparse
 
 import requests
-from requests.adapters import HTTPAdapter
-
-from connectors._http import retry_at_from_headers
+from connectors._http import HostRewriteAdapter, retry_at_from_headers
 from content_queue.ports import (
     AuthExpired,
     ConnectorError,
@@ -54,29 +52,10 @@ def versioned_base(api_base_url: str | None) -> str:
     return f"{graph_base(api_base_url)}/{GRAPH_API_VERSION}"
 
 
-class HostRewriteAdapter(HTTPAdapter):
-    """Sends requests meant for ``https://graph.facebook.com/`` to another base URL.
-
-    facebook-sdk reads the module constant ``FACEBOOK_GRAPH_URL`` on every call; rewriting in
-    the session's transport (one session per connector) redirects it without touching a global
-    other threads use.
-    """
-
-    def __init__(self, base: str) -> None:
-        super().__init__()
-        self.base = base.rstrip("/") + "/"
-
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        prefix = GRAPH_HOST + "/"
-        if request.url and request.url.startswith(prefix):
-            request.url = self.base + request.url[len(prefix):]
-        return super().send(request, **kwargs)
-
-
 def graph_session(api_base_url: str | None) -> requests.Session:
     session = requests.Session()
     if api_base_url and graph_base(api_base_url) != GRAPH_HOST:
-        session.mount(GRAPH_HOST + "/", HostRewriteAdapter(graph_base(api_base_url)))
+        HostRewriteAdapter(graph_base(api_base_url), (GRAPH_HOST,)).mount_on(session)
     return session
 
 

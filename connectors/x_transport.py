@@ -10,14 +10,10 @@ adapter runs, so they are still over the real X URL, as X expects.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
 
 import requests
 import tweepy
-from requests.adapters import HTTPAdapter
-from requests.utils import resolve_proxies
-
-from connectors._http import TIMEOUT, retry_at_from_headers
+from connectors._http import TIMEOUT, HostRewriteAdapter, retry_at_from_headers
 from content_queue.ports import (
     AuthExpired,
     ConnectorError,
@@ -33,33 +29,9 @@ REAL_HOSTS = ("https://api.twitter.com", "https://api.x.com",
               "https://upload.twitter.com", "https://upload.x.com")
 
 
-class XTransport(HTTPAdapter):
-    """Sends requests for X's hosts to ``base`` (when set), always with a timeout."""
-
-    def __init__(self, base: str | None, timeout: tuple[float, float] = TIMEOUT) -> None:
-        super().__init__()
-        self.base = base.rstrip("/") if base else None
-        self.timeout = timeout
-
-    def send(self, request: requests.PreparedRequest, stream: bool = False,
-             timeout: Any = None, verify: Any = True, cert: Any = None,
-             proxies: Any = None) -> requests.Response:
-        url = request.url or ""
-        if self.base:
-            for host in REAL_HOSTS:
-                if url.startswith(host + "/"):
-                    request.url = self.base + url[len(host):]
-                    # Proxies were chosen for the real host; choose again for the new one.
-                    proxies = resolve_proxies(request, {}, trust_env=True)
-                    break
-        return super().send(request, stream=stream, timeout=timeout or self.timeout,
-                            verify=verify, cert=cert, proxies=proxies)
-
-
 def mount_transport(session: requests.Session, api_base_url: str | None) -> None:
-    adapter = XTransport(api_base_url)
-    for host in REAL_HOSTS:
-        session.mount(host + "/", adapter)
+    """Every X host to ``api_base_url`` (when set), and a timeout tweepy leaves out."""
+    HostRewriteAdapter(api_base_url, REAL_HOSTS, timeout=TIMEOUT).mount_on(session)
 
 
 def raise_for_status(response: requests.Response) -> requests.Response:
