@@ -185,18 +185,39 @@ class PollBatch:
         return replace(self, with_replies=ids)
 
 
+ENGAGEMENT_WINDOW = timedelta(days=30)
+
+
+def _engagement_due(now: datetime, window: timedelta):
+    """Published targets younger than ``window`` on accounts that still work."""
+    return (PostTarget.status == Status.PUBLISHED.value,
+            PostTarget.published_at >= now - window,
+            PostTarget.platform_post_id.is_not(None),
+            SocialAccount.status == "active")
+
+
+def accounts_due_for_engagement(session: Session, *, now: datetime,
+                                window: timedelta = ENGAGEMENT_WINDOW) -> list[int]:
+    return list(session.scalars(
+        select(SocialAccount.id).distinct()
+        .join(PostTarget, PostTarget.account_id == SocialAccount.id)
+        .where(*_engagement_due(now, window))
+        .order_by(SocialAccount.id)))
+
+
 def due_for_engagement(session: Session, *, now: datetime,
-                       window: timedelta = timedelta(days=30)) -> list[PollBatch]:
-    """Published targets younger than ``window``, grouped by account for batched metric calls."""
-    rows = session.execute(
+                       window: timedelta = ENGAGEMENT_WINDOW,
+                       account_id: int | None = None) -> list[PollBatch]:
+    """Those targets grouped by account (one account's when given), for batched metric calls."""
+    query = (
         select(PostTarget.id, PostTarget.platform_post_id, SocialAccount)
         .join(SocialAccount, SocialAccount.id == PostTarget.account_id)
-        .where(PostTarget.status == Status.PUBLISHED.value,
-               PostTarget.published_at >= now - window,
-               PostTarget.platform_post_id.is_not(None),
-               SocialAccount.status == "active")
+        .where(*_engagement_due(now, window))
         .order_by(SocialAccount.id, PostTarget.id)
-    ).all()
+    )
+    if account_id is not None:
+        query = query.where(SocialAccount.id == account_id)
+    rows = session.execute(query).all()
     batches: dict[int, PollBatch] = {}
     for target_id, post_id, account in rows:
         batch = batches.get(account.id)

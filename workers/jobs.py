@@ -21,6 +21,7 @@ from content_queue.ports import (
 from content_queue.publishing import (
     Mode,
     PublishJob,
+    accounts_due_for_engagement,
     due_for_engagement,
     fail_without_call,
     record_engagement,
@@ -103,14 +104,14 @@ def find_published(connector: PlatformConnector, job: PublishJob) -> PublishResu
 def poll_engagement_batches(rt: Runtime) -> list[int]:
     """Accounts with published posts worth polling."""
     with rt.db.session_scope(write=False) as session:
-        return [b.account_id for b in due_for_engagement(session, now=utcnow())]
+        return accounts_due_for_engagement(session, now=utcnow())
 
 
 def poll_account(rt: Runtime, account_id: int) -> int:
     """Fetch metrics for an account's recent posts in one batched call; store a snapshot each."""
     with rt.db.session_scope(write=False) as session:
-        batch = next((b for b in due_for_engagement(session, now=utcnow())
-                      if b.account_id == account_id), None)
+        batch = next(iter(due_for_engagement(session, now=utcnow(), account_id=account_id)),
+                     None)
         account = session.get(SocialAccount, account_id)
         handle = account.handle if account else ""
     if batch is None:

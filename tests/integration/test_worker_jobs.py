@@ -22,7 +22,7 @@ from content_queue.services import queue_post
 from tests.integration.harnesses.x import oauth2_credentials
 from tests.integration.web_client import login_client
 from web import create_app
-from workers.jobs import check_account, poll_account, publish_one
+from workers.jobs import check_account, poll_account, poll_engagement_batches, publish_one
 from workers.runtime import Runtime
 
 
@@ -87,11 +87,14 @@ def test_a_redelivered_task_after_a_lost_worker_reconciles_instead_of_reposting(
 def test_engagement_is_polled_in_one_batch_and_stored(db, factory, sim, rt):
     account = factory.account("sandbox", api_base_url=f"{sim.url}/sandbox")
     ids = [_claimed_target(db, factory, account, f"Engagement post {i}") for i in range(3)]
-    for target_id in ids:
+    other = factory.account("sandbox", api_base_url=f"{sim.url}/sandbox")
+    other_target = _claimed_target(db, factory, other, "Another account's post")
+    for target_id in [*ids, other_target]:
         publish_one(rt, target_id)
     sim.advance(12 * 3600)
+    assert poll_engagement_batches(rt) == sorted([account.id, other.id])
 
-    assert poll_account(rt, account.id) == 3
+    assert poll_account(rt, account.id) == 3  # only this account's posts
 
     metric_calls = [r for r in sim.requests() if r["method"] == "GET" and r["path"].endswith("/posts")
                     and "ids" in (r.get("query") or "")]
