@@ -11,10 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from flask import Blueprint, render_template, url_for
+from typing import Callable
 
-from simulator.context import page, sim_context
+from flask import Blueprint, Response, render_template, url_for
+
+from simulator.context import page, sim_context, sim_state
 from simulator.engagement import Reply
+from simulator.state import StoredMedia
 
 bp = Blueprint("pages", __name__)
 
@@ -70,6 +73,16 @@ def render_post(title: str, feed_url: str, item: FeedItem, replies: list[Reply])
 
 def render_not_found(message: str) -> tuple[str, int]:
     return render_template("not_found.html", message=message), 404
+
+
+def media_page(platform: str, media_id: str, *, missing: str = "No such image.",
+               belongs: Callable[[StoredMedia], bool] = lambda media: True
+               ) -> Response | tuple[str, int]:
+    """The bytes of an uploaded image, as every platform's media URL serves them."""
+    media = sim_state().get_media(platform, media_id)
+    if media is None or not media.data or not belongs(media):
+        return render_not_found(missing)
+    return Response(media.data, mimetype=media.mime_type)
 
 
 @bp.get("/")

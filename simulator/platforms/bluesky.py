@@ -54,7 +54,7 @@ from simulator.context import page, sim_state
 from simulator.engagement import visible_replies
 from simulator.faults import apply_faults
 from simulator.media import sniff_image_type
-from simulator.pages import render_feed, render_not_found, render_post
+from simulator.pages import media_page, render_feed, render_not_found, render_post
 from simulator.platform import ApiError, PlatformSpec
 from simulator.platforms.bluesky_auth import (
     NAME,
@@ -391,10 +391,7 @@ def permalink(handle: str, rkey: str) -> str | tuple[str, int]:
 @bp.get("/blob/<media_id>")
 @page
 def blob_file(media_id: str) -> Response | tuple[str, int]:
-    media = sim_state().get_media(NAME, media_id)
-    if media is None:
-        return render_not_found("No such image.")
-    return Response(media.data, mimetype=media.mime_type)
+    return media_page(NAME, media_id)
 
 
 # -- wire quirks ------------------------------------------------------------------------------

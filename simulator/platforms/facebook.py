@@ -48,7 +48,14 @@ from simulator.context import page, public_base, sim_state
 from simulator.engagement import Reply, metrics_for, visible_replies
 from simulator.faults import apply_faults
 from simulator.media import sniff_image_type
-from simulator.pages import FeedImage, FeedItem, render_feed, render_not_found, render_post
+from simulator.pages import (
+    FeedImage,
+    FeedItem,
+    media_page,
+    render_feed,
+    render_not_found,
+    render_post,
+)
 from simulator.platform import PlatformSpec
 from simulator.platforms import graph_oauth  # noqa: F401  (registers /me and the OAuth routes)
 from simulator.platforms.graph_api import bp as graph_bp
@@ -414,10 +421,7 @@ def permalink(page_id: str, number: str) -> str | tuple[str, int]:
 @bp.get("/facebook/photos/<photo_id>")
 @page
 def photo_file(photo_id: str) -> Response | tuple[str, int]:
-    photo = sim_state().get_media(NAME, photo_id)
-    if photo is None:
-        return render_not_found("No such photo.")
-    return Response(photo.data, mimetype=photo.mime_type)
+    return media_page(NAME, photo_id, missing="No such photo.")
 
 
 PLATFORM = PlatformSpec(

@@ -48,7 +48,14 @@ from simulator.context import page, public_base, sim_state
 from simulator.engagement import Reply, metrics_for, visible_replies
 from simulator.faults import apply_faults
 from simulator.media import JPEG_MAGIC
-from simulator.pages import FeedImage, FeedItem, render_feed, render_not_found, render_post
+from simulator.pages import (
+    FeedImage,
+    FeedItem,
+    media_page,
+    render_feed,
+    render_not_found,
+    render_post,
+)
 from simulator.platform import PlatformSpec
 from simulator.platforms.graph_api import fields, handles, resolver
 from simulator.platforms.graph_core import (
@@ -384,10 +391,7 @@ def permalink(media_id: str) -> str | tuple[str, int]:
 @bp.get("/media/<container_id>")
 @page
 def media_file(container_id: str) -> Response | tuple[str, int]:
-    container = sim_state().get_media(NAME, container_id)
-    if container is None or not container.data:
-        return render_not_found("No such image.")
-    return Response(container.data, mimetype=container.mime_type)
+    return media_page(NAME, container_id)
 
 
 PLATFORM = PlatformSpec(

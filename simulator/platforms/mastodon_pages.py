@@ -6,7 +6,14 @@ from flask import Response, url_for
 
 from simulator.context import page, sim_state
 from simulator.engagement import metrics_for, visible_replies
-from simulator.pages import FeedImage, FeedItem, render_feed, render_not_found, render_post
+from simulator.pages import (
+    FeedImage,
+    FeedItem,
+    media_page,
+    render_feed,
+    render_not_found,
+    render_post,
+)
 from simulator.platforms.mastodon_wire import (
     DEFAULT_INSTANCE,
     NAME,
@@ -58,7 +65,4 @@ def permalink(instance: str, username: str, status_id: str) -> str | tuple[str, 
 @route("/media/<media_id>")
 @page
 def media_file(instance: str, media_id: str) -> Response | tuple[str, int]:
-    media = sim_state().get_media(NAME, media_id)
-    if media is None or media.extra.get("instance") != instance:
-        return render_not_found("No such image.")
-    return Response(media.data, mimetype=media.mime_type)
+    return media_page(NAME, media_id, belongs=lambda media: media.extra.get("instance") == instance)

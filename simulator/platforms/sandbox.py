@@ -46,7 +46,14 @@ from simulator.context import page, public_base, sim_state
 from simulator.engagement import metrics_for, visible_replies
 from simulator.faults import apply_faults
 from simulator.media import sniff_image_type
-from simulator.pages import FeedImage, FeedItem, render_feed, render_not_found, render_post
+from simulator.pages import (
+    FeedImage,
+    FeedItem,
+    media_page,
+    render_feed,
+    render_not_found,
+    render_post,
+)
 from simulator.platform import ApiError, PlatformSpec
 from simulator.state import StoredMedia, StoredPost, iso_z, utc_now
 
@@ -280,10 +287,7 @@ def permalink(handle: str, post_id: str) -> str | tuple[str, int]:
 @bp.get("/media/<media_id>")
 @page
 def media_file(media_id: str) -> Response | tuple[str, int]:
-    media = sim_state().get_media(NAME, media_id)
-    if media is None:
-        return render_not_found("No such image.")
-    return Response(media.data, mimetype=media.mime_type)
+    return media_page(NAME, media_id)
 
 
 PLATFORM = PlatformSpec(

@@ -42,7 +42,14 @@ from werkzeug.http import HTTP_STATUS_CODES
 from simulator.context import page, sim_state
 from simulator.engagement import metrics_for, visible_replies
 from simulator.faults import apply_faults
-from simulator.pages import FeedImage, FeedItem, render_feed, render_not_found, render_post
+from simulator.pages import (
+    FeedImage,
+    FeedItem,
+    media_page,
+    render_feed,
+    render_not_found,
+    render_post,
+)
 from simulator.platform import ApiError, PlatformSpec
 from simulator.platforms import x_media, x_oauth
 from simulator.platforms.x_tokens import NAME, Caller, require_caller, user_named
@@ -363,10 +370,7 @@ def permalink(username: str, post_id: str) -> Response | str | tuple[str, int]:
 @bp.get("/media/<media_id>")
 @page
 def media_file(media_id: str) -> Response | tuple[str, int]:
-    media = sim_state().get_media(NAME, media_id)
-    if media is None:
-        return render_not_found("No such image.")
-    return Response(media.data, mimetype=media.mime_type)
+    return media_page(NAME, media_id)
 
 
 PLATFORM = PlatformSpec(
