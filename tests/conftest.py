@@ -37,6 +37,13 @@ def _pg_schema_url(schema: str) -> str:
     return f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch):
+    """scrypt at production cost makes each test user take ~75 ms; tests need no such cost
+    (the cost is stored in each hash, so verification follows whatever was used)."""
+    monkeypatch.setattr("content_queue.passwords._N", 2**8)
+
+
 @pytest.fixture(params=BACKENDS)
 def db_url(request, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database URL on each backend."""

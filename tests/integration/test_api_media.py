@@ -19,11 +19,6 @@ X_CREDENTIALS = {"consumer_key": "ck", "consumer_secret": "cs", "access_token": 
 ALT = "Two dispatchers at their consoles during the storm"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch):
-    monkeypatch.setattr("content_queue.passwords._N", 2**8)
-
-
 @pytest.fixture
 def client(settings, db):
     return create_app(settings, db=db).test_client()

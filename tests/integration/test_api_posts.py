@@ -18,12 +18,6 @@ def iso_in(delta: timedelta) -> str:
     return (datetime.now(timezone.utc) + delta).isoformat()
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch):
-    """scrypt at production cost makes each test user take ~75 ms; tests need no such cost."""
-    monkeypatch.setattr("content_queue.passwords._N", 2**8)
-
-
 @pytest.fixture
 def app(settings, db):
     return create_app(settings, db=db)

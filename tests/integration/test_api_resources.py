@@ -10,12 +10,6 @@ from web import create_app
 from web.auth import WebUser
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch):
-    """scrypt at production cost makes each test user take ~75 ms; tests need no such cost."""
-    monkeypatch.setattr("content_queue.passwords._N", 2**8)
-
-
 @pytest.fixture
 def client(settings, db):
     return create_app(settings, db=db).test_client()

@@ -26,11 +26,6 @@ X_CREDENTIALS = {"consumer_key": "ck", "consumer_secret": "cs", "access_token": 
                  "access_token_secret": "ats"}
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch):
-    monkeypatch.setattr("content_queue.passwords._N", 2**8)
-
-
 def jpeg() -> bytes:
     buf = BytesIO()
     Image.new("RGB", (320, 200), (180, 40, 40)).save(buf, format="JPEG")

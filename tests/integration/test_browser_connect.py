@@ -14,16 +14,16 @@ import pytest
 from sqlalchemy import select
 
 from content_queue.models import SocialAccount
-from tests.integration.browser_support import chromium, chromium_executable, login, serve
-from tests.integration.test_web_connect import linked_settings
 from tenfour.wsgi import build_app
+from tests.integration.browser_support import (
+    chromium,
+    chromium_executable,
+    login,
+    serve,
+)
+from tests.integration.test_web_connect import linked_settings
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch):
-    monkeypatch.setattr("content_queue.passwords._N", 2**8)
 
 
 def _shot(page, name: str) -> None:

@@ -24,12 +24,6 @@ X_CREDENTIALS = {"consumer_key": "ck", "consumer_secret": "cs", "access_token": 
                  "access_token_secret": "ats"}
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch):
-    """scrypt at production cost makes each test user take ~75 ms; tests need no such cost."""
-    monkeypatch.setattr("content_queue.passwords._N", 2**8)
-
-
 @pytest.fixture(scope="module")
 def browser():
     chromium_executable()  # skip early, with the reason, when there is no Chromium

@@ -19,18 +19,13 @@ from content_queue.accounts import mark_reconnect_needed
 from content_queue.models import PostTarget, SocialAccount, User
 from content_queue.services import queue_post
 from tenfour.wsgi import build_app
+from tests.integration.web_client import FormClient
 from web import create_app
 from web.connect import FLOWS_KEY
 
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 HANDOFF_RE = re.compile(r'id="continue-link" href="([^"]+)"')
 SEALED_RE = re.compile(r'name="candidates" value="([^"]+)"')
 APP_PASSWORD = "abcd-efgh-ijkl-mnop"
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch):
-    monkeypatch.setattr("content_queue.passwords._N", 2**8)
 
 
 def linked_settings(settings, sim, **clients):
@@ -48,30 +43,11 @@ def app(settings, db, sim):
     return build_app(linked_settings(settings, sim), db=db)
 
 
-class Browser:
-    """The admin's browser on Tenfour's side (CSRF tokens included)."""
-
-    def __init__(self, client, password: str) -> None:
-        self.client = client
-        self.password = password
-
-    def token(self, path: str = "/login") -> str:
-        match = CSRF_RE.search(self.client.get(path).get_data(as_text=True))
-        assert match, f"no CSRF token on {path}"
-        return match.group(1)
-
-    def login(self, user) -> None:
-        response = self.client.post("/login", data={"email": user.email, "password": self.password,
-                                                    "csrf_token": self.token()})
-        assert response.status_code == 302
+class Browser(FormClient):
+    """The admin's browser on Tenfour's side, going through the connect flows."""
 
     def post(self, path: str, data: dict | None = None):
-        return self.client.post(path, data={**(data or {}), "csrf_token": self.token("/")})
-
-    def text(self, path: str, status: int = 200) -> str:
-        response = self.client.get(path)
-        assert response.status_code == status, (path, response.status_code)
-        return response.get_data(as_text=True)
+        return self.submit(path, data)
 
     def start(self, platform: str, data: dict | None = None) -> str:
         """Press "Connect"; returns the platform URL the hand-off page sends the browser to."""

@@ -10,22 +10,17 @@ from decimal import Decimal
 
 import pytest
 
+from content_queue.campaigns import CampaignInput, create_campaign
 from content_queue.costs import estimate_campaign_cost
 from content_queue.models import User
-from content_queue.campaigns import CampaignInput, create_campaign
 from content_queue.services import queue_post
+from tests.integration.web_client import login_client
 from web import create_app
 
 X_CREDENTIALS = {"consumer_key": "ck", "consumer_secret": "cs", "access_token": "at",
                  "access_token_secret": "ats"}
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 #: Not the defaults, so the tests prove the page reads the configuration.
 PRICES = {"x_price_per_post": 0.02, "x_price_per_link_post": 0.25}
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch):
-    monkeypatch.setattr("content_queue.passwords._N", 2**8)
 
 
 @pytest.fixture
@@ -86,9 +81,7 @@ def test_campaign_estimate_counts_only_targets_still_to_send(world, db):
 
 def test_campaign_page_shows_posts_and_estimated_charges_before_scheduling(client, world,
                                                                            factory):
-    token = CSRF_RE.search(client.get("/login").get_data(as_text=True)).group(1)
-    client.post("/login", data={"email": world["approver"].email, "password": factory.password,
-                                "csrf_token": token})
+    login_client(client, world["approver"].email, factory.password)
     html = client.get("/campaigns").get_data(as_text=True)
     row = re.search(rf'<tr id="campaign-{world["storms"]}">(.*?)</tr>', html, re.S).group(1)
     text = " ".join(re.sub(r"<[^>]+>", " ", row).split())

@@ -14,15 +14,10 @@ from sqlalchemy import func, select
 from content_queue.media import media_signature, store_media
 from content_queue.models import Agency, MediaAsset, Post, User
 from content_queue.users import create_user
+from tests.integration.web_client import CSRF_RE, login_client
 from web import create_app
 
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 MEDIA_ID_RE = re.compile(r'name="media_ids" value="(\d+)"')
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch):
-    monkeypatch.setattr("content_queue.passwords._N", 2**8)
 
 
 @pytest.fixture
@@ -46,10 +41,7 @@ def utcnow() -> datetime:
 
 
 def login(client, user, password) -> None:
-    token = CSRF_RE.search(client.get("/login").get_data(as_text=True)).group(1)
-    response = client.post("/login", data={"email": user.email, "password": password,
-                                           "csrf_token": token})
-    assert response.status_code == 302
+    login_client(client, user.email, password)
 
 
 def stored(db, user, data: bytes, alt: str = "A smoke alarm on a ceiling") -> MediaAsset:

@@ -14,19 +14,17 @@ from content_queue.accounts import mark_reconnect_needed
 from content_queue.models import Campaign, Post, PostTarget, SocialAccount, User
 from content_queue.services import queue_post
 from content_queue.states import Status, transition
-from content_queue.timeutil import AmbiguousLocalTime, NonexistentLocalTime, local_to_utc
+from content_queue.timeutil import (
+    AmbiguousLocalTime,
+    NonexistentLocalTime,
+    local_to_utc,
+)
+from tests.integration.web_client import CSRF_RE, FormClient
 from web import create_app
 
 TZ = "America/Chicago"
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 X_CREDENTIALS = {"consumer_key": "ck", "consumer_secret": "cs", "access_token": "at",
                  "access_token_secret": "ats"}
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch):
-    """scrypt at production cost makes each test user take ~75 ms; tests need no such cost."""
-    monkeypatch.setattr("content_queue.passwords._N", 2**8)
 
 
 @pytest.fixture
@@ -41,35 +39,9 @@ def client(app):
     return app.test_client()
 
 
-class Pages:
-    """A logged-in (or not) browser stand-in: GETs pages and submits forms with their token."""
-
-    def __init__(self, client, password: str) -> None:
-        self.client = client
-        self.password = password
-
-    def token(self, path: str = "/login") -> str:
-        match = CSRF_RE.search(self.client.get(path).get_data(as_text=True))
-        assert match, f"no CSRF token on {path}"
-        return match.group(1)
-
-    def login(self, user) -> None:
-        response = self.client.post("/login", data={"email": user.email, "password": self.password,
-                                                    "csrf_token": self.token()})
-        assert response.status_code == 302, response.get_data(as_text=True)
-
-    def submit(self, path: str, data: dict | None = None, *, token_from: str = "/"):
-        return self.client.post(path, data={**(data or {}), "csrf_token": self.token(token_from)})
-
-    def text(self, path: str, status: int = 200) -> str:
-        response = self.client.get(path)
-        assert response.status_code == status, (path, response.status_code)
-        return response.get_data(as_text=True)
-
-
 @pytest.fixture
 def pages(client, factory):
-    return Pages(client, factory.password)
+    return FormClient(client, factory.password)
 
 
 def utcnow() -> datetime:
