@@ -51,6 +51,14 @@ class HostRewriteAdapter(HTTPAdapter):
             session.mount(host + "/", self)
 
 
+def parse_utc(value: str | datetime) -> datetime:
+    """A platform's timestamp as aware UTC: ISO 8601 with ``Z`` or an offset (``+0000`` too);
+    a time without one is taken as UTC."""
+    moment = value if isinstance(value, datetime) else \
+        datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+
 def retry_at_from_headers(headers: "requests.structures.CaseInsensitiveDict[str]",
                           now: datetime | None = None) -> datetime | None:
     """When a 429 says to come back: ``Retry-After`` (seconds or a date), else a reset epoch."""

@@ -32,6 +32,7 @@ from atproto_client import exceptions as at_errors
 from atproto_client.request import Request
 from atproto_core.exceptions import AtProtocolError
 
+from connectors._http import parse_utc
 from content_queue.platforms import MediaFacts, check_post
 from content_queue.ports import (
     AccountInfo,
@@ -67,10 +68,6 @@ _SESSIONS_LOCK = threading.Lock()
 
 class _AuthRejected(Exception):
     """The PDS refused the session's token: refresh or sign in again, then retry once."""
-
-
-def _utc(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
 
 
 def _rkey(uri: str) -> str:
@@ -156,7 +153,7 @@ class BlueskyConnector:
                                      f"{error.message}") from error
             thread_ids.append(parent.uri)
         return PublishResult(platform_post_id=root.uri, permalink=self._permalink(handle, root.uri),
-                             published_at=_utc(created_at), thread_post_ids=thread_ids)
+                             published_at=parse_utc(created_at), thread_post_ids=thread_ids)
 
     def recent_posts(self, since: datetime | None = None, limit: int = 20) -> list[RecentPost]:
         did, handle = self._identity()
@@ -168,7 +165,7 @@ class BlueskyConnector:
             for item in page.feed:
                 if item.reason is not None or item.post.author.did != did:
                     continue  # a repost of someone else's post
-                created = _utc(getattr(item.post.record, "created_at", None) or item.post.indexed_at)
+                created = parse_utc(getattr(item.post.record, "created_at", None) or item.post.indexed_at)
                 if since is not None and created < since:
                     return found
                 found.append(RecentPost(item.post.uri, getattr(item.post.record, "text", ""),
@@ -204,7 +201,7 @@ class BlueskyConnector:
             if post.author.did != did:
                 replies.append(Reply(post.uri, platform_post_id, post.author.handle,
                                      getattr(post.record, "text", ""),
-                                     _utc(getattr(post.record, "created_at", None) or post.indexed_at)))
+                                     parse_utc(getattr(post.record, "created_at", None) or post.indexed_at)))
             pending.extend(getattr(node, "replies", None) or [])
         return sorted(replies, key=lambda r: r.created_at)
 

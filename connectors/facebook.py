@@ -29,14 +29,13 @@ from urllib.parse import urlencode
 import facebook
 import requests
 
-from connectors._http import TIMEOUT
+from connectors._http import TIMEOUT, parse_utc
 from connectors.graph_common import (
     DIALOG_HOST,
     GRAPH_API_VERSION,
     first_url,
     graph_session,
     map_graph_error,
-    parse_graph_time,
     transport_error,
 )
 from content_queue.platforms import MediaFacts, check_post
@@ -182,7 +181,7 @@ class FacebookConnector:
             args["since"] = int(since.timestamp())
         body = self.call(self.graph.get_connections, self.page_id, "published_posts", **args)
         posts = [RecentPost(p["id"], p.get("message") or "", p.get("permalink_url") or _fallback_link(p["id"]),
-                            parse_graph_time(p["created_time"])) for p in body.get("data", [])]
+                            parse_utc(p["created_time"])) for p in body.get("data", [])]
         return [p for p in posts if since is None or p.created_at >= since][:limit]
 
     def fetch_metrics(self, platform_post_ids: Sequence[str]) -> list[Metrics]:
@@ -212,7 +211,7 @@ class FacebookConnector:
                 continue  # the Page's own comments (a first comment) are not community replies
             # Without pages_read_user_content, or for some users, Facebook omits ``from``.
             replies.append(Reply(c["id"], platform_post_id, author.get("name") or "a Facebook user",
-                                 c.get("message", ""), parse_graph_time(c["created_time"])))
+                                 c.get("message", ""), parse_utc(c["created_time"])))
         return replies
 
     # -- plumbing --------------------------------------------------------------------------------
@@ -228,7 +227,7 @@ class FacebookConnector:
         try:
             body = self.call(self.graph.get_object, post_id, fields="permalink_url,created_time")
             return (body.get("permalink_url") or _fallback_link(post_id),
-                    parse_graph_time(body["created_time"]) if body.get("created_time") else _now())
+                    parse_utc(body["created_time"]) if body.get("created_time") else _now())
         except (ConnectorError, KeyError, ValueError) as exc:
             log.warning("facebook: post %s published; its details could not be read: %s", post_id, exc)
             return _fallback_link(post_id), _now()

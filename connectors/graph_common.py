@@ -59,12 +59,6 @@ def graph_session(api_base_url: str | None) -> requests.Session:
     return session
 
 
-def parse_graph_time(value: str) -> datetime:
-    """Graph writes ``2026-11-25T20:45:10+0000``."""
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
-
-
 def first_url(text: str) -> str | None:
     match = re.search(r"https?://[^\s<>\"']+", text)
     return match.group(0).rstrip(".,;:!?)]}") if match else None

@@ -26,11 +26,10 @@ from typing import Any, Callable, Mapping, Sequence
 import requests
 
 from connectors import facebook as facebook_login
-from connectors._http import TIMEOUT
+from connectors._http import TIMEOUT, parse_utc
 from connectors.graph_common import (
     graph_base,
     map_graph_error,
-    parse_graph_time,
     publicly_reachable,
     transport_error,
     versioned_base,
@@ -112,7 +111,7 @@ class InstagramConnector:
         body = self._call("GET", f"/{self.ig_user_id}/media",
                           params={"fields": "id,caption,permalink,timestamp", "limit": max(1, min(limit, 100))})
         posts = [RecentPost(m["id"], m.get("caption") or "", m.get("permalink") or "",
-                            parse_graph_time(m["timestamp"])) for m in body.get("data", [])]
+                            parse_utc(m["timestamp"])) for m in body.get("data", [])]
         return [p for p in posts if since is None or p.created_at >= since][:limit]
 
     def fetch_metrics(self, platform_post_ids: Sequence[str]) -> list[Metrics]:
@@ -134,7 +133,7 @@ class InstagramConnector:
         body = self._call("GET", f"/{platform_post_id}/comments",
                           params={"fields": "id,text,username,timestamp", "limit": 100})
         return [Reply(c["id"], platform_post_id, c.get("username") or "an Instagram user", c.get("text", ""),
-                      parse_graph_time(c["timestamp"]))
+                      parse_utc(c["timestamp"]))
                 for c in body.get("data", []) if c.get("username") != self.handle]
 
     # -- publishing steps ------------------------------------------------------------------------
@@ -183,7 +182,7 @@ class InstagramConnector:
         try:
             body = self._call("GET", f"/{media_id}", params={"fields": "permalink,timestamp"})
             return (body.get("permalink") or self._fallback_link(),
-                    parse_graph_time(body["timestamp"]) if body.get("timestamp") else _now())
+                    parse_utc(body["timestamp"]) if body.get("timestamp") else _now())
         except (ConnectorError, KeyError, ValueError) as exc:
             log.warning("instagram: media %s published; its details could not be read: %s", media_id, exc)
             return self._fallback_link(), _now()

@@ -40,7 +40,7 @@ from mastodon.errors import (
 )
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
-from connectors._http import TIMEOUT
+from connectors._http import TIMEOUT, parse_utc
 from content_queue.platforms import MediaFacts, check_post, rules_for
 from content_queue.ports import (
     AccountInfo,
@@ -97,12 +97,6 @@ def html_to_text(content: str) -> str:
     parser.feed(content or "")
     parser.close()
     return "".join(parser.parts)
-
-
-def _utc(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(timezone.utc)
 
 
 def _server_message(error: MastodonAPIError) -> str:
@@ -178,7 +172,7 @@ class MastodonConnector:
             parent = str(reply["id"])
             thread_ids.append(parent)
         return PublishResult(platform_post_id=str(status["id"]), permalink=status["url"] or status["uri"],
-                             published_at=_utc(status["created_at"]), thread_post_ids=thread_ids)
+                             published_at=parse_utc(status["created_at"]), thread_post_ids=thread_ids)
 
     def recent_posts(self, since: datetime | None = None, limit: int = 20) -> list[RecentPost]:
         account = self._own_account_id()
@@ -190,7 +184,7 @@ class MastodonConnector:
             if not page:
                 break
             for status in page:
-                created = _utc(status["created_at"])
+                created = parse_utc(status["created_at"])
                 if since is not None and created < since:
                     return found
                 found.append(RecentPost(str(status["id"]), html_to_text(status["content"]),
@@ -215,7 +209,7 @@ class MastodonConnector:
         context = self._call(lambda: self.api.status_context(platform_post_id))
         own = self._own_account_id()
         return [Reply(str(s["id"]), platform_post_id, s["account"]["acct"], html_to_text(s["content"]),
-                      _utc(s["created_at"]))
+                      parse_utc(s["created_at"]))
                 for s in context["descendants"] if str(s["account"]["id"]) != own]
 
     # -- plumbing --------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Mapping, Sequence
 
 import requests
 
-from connectors._http import TIMEOUT, rate_limited
+from connectors._http import TIMEOUT, parse_utc, rate_limited
 from content_queue.platforms import MediaFacts, check_post
 from content_queue.ports import (
     AccountInfo,
@@ -26,10 +26,6 @@ from content_queue.ports import (
 
 DEFAULT_BASE = "http://127.0.0.1:5055/sandbox"
 LABEL = "Sandbox"
-
-
-def _parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
 
 
 class SandboxConnector:
@@ -72,7 +68,7 @@ class SandboxConnector:
             parent = reply["id"]
             thread_ids.append(parent)
         return PublishResult(platform_post_id=body["id"], permalink=body["url"],
-                             published_at=_parse_time(body["created_at"]),
+                             published_at=parse_utc(body["created_at"]),
                              thread_post_ids=thread_ids)
 
     def recent_posts(self, since: datetime | None = None, limit: int = 20) -> list[RecentPost]:
@@ -80,7 +76,7 @@ class SandboxConnector:
         if since:
             params["since"] = since.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
         body = self._call("GET", f"/accounts/{self.handle}/posts", params=params)
-        return [RecentPost(p["id"], p["text"], p["url"], _parse_time(p["created_at"]))
+        return [RecentPost(p["id"], p["text"], p["url"], parse_utc(p["created_at"]))
                 for p in body["posts"]]
 
     def fetch_metrics(self, platform_post_ids: Sequence[str]) -> list[Metrics]:
@@ -96,7 +92,7 @@ class SandboxConnector:
     def fetch_replies(self, platform_post_id: str) -> list[Reply]:
         body = self._call("GET", f"/posts/{platform_post_id}/replies")
         return [Reply(r["id"], platform_post_id, r["author"], r["text"],
-                      _parse_time(r["created_at"])) for r in body["replies"]]
+                      parse_utc(r["created_at"])) for r in body["replies"]]
 
     # -- plumbing ------------------------------------------------------------------------
 

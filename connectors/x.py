@@ -23,6 +23,7 @@ from typing import Any, Callable, Mapping, Sequence, TypeVar
 import requests
 import tweepy
 
+from connectors._http import parse_utc
 from connectors.x_oauth import credentials_from, oauth_finish, oauth_start, parse_expiry, token_request
 from connectors.x_transport import X_API, map_error, mount_transport, raise_for_status
 from content_queue.platforms import MediaFacts, check_post
@@ -51,10 +52,6 @@ REFRESH_MARGIN = timedelta(seconds=60)
 MAX_IDS = 100
 MAX_REPLY_PAGES = 5
 T = TypeVar("T")
-
-
-def _parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
 
 
 def plain_text(tweet: Mapping[str, Any]) -> str:
@@ -152,7 +149,7 @@ class XConnector:
                 params["pagination_token"] = token
             body = self._api(lambda: self.client.get_users_tweets(user_id, **params))
             posts.extend(RecentPost(t["id"], plain_text(t), self._permalink(t["id"]),
-                                    _parse_time(t["created_at"])) for t in body.get("data") or [])
+                                    parse_utc(t["created_at"])) for t in body.get("data") or [])
             token = (body.get("meta") or {}).get("next_token")
             if not token:
                 break
@@ -190,7 +187,7 @@ class XConnector:
             names = {u["id"]: u["username"] for u in (body.get("includes") or {}).get("users", [])}
             replies.extend(
                 Reply(t["id"], platform_post_id, names.get(t.get("author_id"), t.get("author_id", "")),
-                      plain_text(t), _parse_time(t["created_at"]))
+                      plain_text(t), parse_utc(t["created_at"]))
                 for t in body.get("data") or [] if t.get("author_id") != own_id)
             token = (body.get("meta") or {}).get("next_token")
             if not token:

@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 import requests
 import tweepy
 
+from connectors._http import parse_utc
 from connectors.x_transport import X_API, map_error, mount_transport, raise_for_status
 from content_queue.ports import AuthExpired, AuthorizeStart, LinkedAccount, Permanent, Transient
 
@@ -129,10 +130,9 @@ def parse_expiry(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_utc(value)
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _session(api_base_url: str | None) -> requests.Session:
