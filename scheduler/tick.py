@@ -97,9 +97,22 @@ def find_stuck(session: Session, now: datetime, *, unsent_after: timedelta,
     ))
 
 
+def anything_due(session: Session, now: datetime) -> bool:
+    """A cheap read (the status/time index serves it) that lets most ticks skip the
+    write transaction: on SQLite a write takes the database's single write lock."""
+    due = or_(
+        and_(PostTarget.status == Status.SCHEDULED.value, PostTarget.next_attempt_at <= now),
+        and_(PostTarget.status == Status.AWAITING_APPROVAL.value, PostTarget.scheduled_at <= now),
+    )
+    return session.scalar(select(PostTarget.id).where(due).limit(1)) is not None
+
+
 def tick(db: Database, now: datetime, enqueue: Enqueue, *, limit: int = 500) -> TickResult:
     """Expire, claim and commit; then enqueue what was claimed."""
     result = TickResult()
+    with db.session_scope(write=False) as session:
+        if not anything_due(session, now):
+            return result
     with db.session_scope(write=True) as session:
         result.expired = expire_unapproved(session, now)
         result.claimed = claim_due(session, now, limit)
