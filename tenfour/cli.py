@@ -46,13 +46,23 @@ def web(workers: int, threads: int) -> None:
     serve(_settings(), workers=workers, threads=threads)
 
 
+def _celery(settings: Settings):
+    """The Celery app for this process, or a plain error when no broker is configured."""
+    from tenfour.worker_app import build_celery
+    from workers.app import BrokerNotConfigured
+
+    try:
+        return build_celery(settings)
+    except BrokerNotConfigured as exc:
+        raise SystemExit(str(exc)) from None
+
+
 @main.command(help="A Celery worker for the publish and default queues.")
 @click.option("--concurrency", "-c", type=int, default=None, help="processes (default: settings)")
 @click.option("--loglevel", default="INFO", show_default=True)
 def worker(concurrency: int | None, loglevel: str) -> None:
-    from workers.app import celery_app
-
     settings = _settings()
+    celery_app = _celery(settings)
     celery_app.worker_main([
         "worker", "-Q", "publish,default", "-l", loglevel,
         "-c", str(concurrency or settings.worker_concurrency),
@@ -66,6 +76,7 @@ def scheduler() -> None:
     from workers.runtime import get_runtime
 
     _setup_logging()
+    _celery(_settings())
     loop = SchedulerLoop(get_runtime())
     loop.install_signal_handlers()
     loop.run_forever()

@@ -1,8 +1,11 @@
 """Process-wide settings, read once from the environment into a frozen object.
 
-Only this module reads ``os.environ``. Domain code (``content_queue``) receives the values it
-needs as arguments; ``web``, ``workers`` and the CLI call :func:`load_settings` once per process.
-Every variable is listed in the README's configuration table.
+Only this module reads ``os.environ``, and only the composition root (``tenfour``: the CLI,
+``tenfour.wsgi``, ``tenfour.worker_app``) calls :func:`load_settings`, once per process. It hands
+the frozen object down: ``web.create_app(settings)`` and ``workers.app.create_celery(Runtime(settings))``
+each read it through a small structural type of their own (``web.common.settings.WebSettings``,
+``workers.settings.WorkerSettings``), and domain code receives plain values as arguments. Every
+variable is listed in the README's configuration table.
 """
 
 from __future__ import annotations
@@ -67,6 +70,11 @@ class Settings:
     @property
     def sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def oauth_client_vars(self) -> Mapping[str, Mapping[str, str]]:
+        """Which environment variable sets each OAuth client value (for messages to admins)."""
+        return OAUTH_CLIENT_VARS
 
     @property
     def default_base_urls(self) -> dict[str, str]:

@@ -1,8 +1,12 @@
-"""The Celery application. Redis is the broker; the database is the source of truth.
+"""The Celery application factory. Redis is the broker; the database is the source of truth.
 
 Delivery on Redis is at least once, so: late acknowledgement, requeue when a worker dies, a
 prefetch of one for publishing, and a visibility timeout far longer than any task (tasks are
 hard-limited well below it). No task carries an ETA: the scheduler sends work when it is due.
+
+Nothing happens at import: the composition root calls :func:`create_celery` with the runtime it
+built from its settings. Tasks are declared with ``shared_task`` in :mod:`workers.tasks`, so they
+bind to whichever app the process created.
 """
 
 from __future__ import annotations
@@ -10,17 +14,26 @@ from __future__ import annotations
 from celery import Celery
 from celery.signals import worker_process_init
 
-from workers.runtime import get_runtime
+from workers.runtime import Runtime, set_runtime
+
+PUBLISH_QUEUE = "publish"
+DEFAULT_QUEUE = "default"
 
 
-def make_celery() -> Celery:
-    settings = get_runtime().settings
+class BrokerNotConfigured(ValueError):
+    """No broker URL: the worker and the scheduler cannot run without Redis."""
+
+
+def create_celery(runtime: Runtime) -> Celery:
+    """Build the app for this process and make ``runtime`` the one its tasks use."""
+    settings = runtime.settings
     if not settings.redis_url:
-        raise SystemExit(
+        raise BrokerNotConfigured(
             "REDIS_URL is not set. Use `tenfour run` (it starts an embedded Redis) or set "
-            "REDIS_URL=redis://host:6379/0."
-        )
-    app = Celery("tenfour", broker=settings.redis_url, include=["workers.tasks"])
+            "REDIS_URL=redis://host:6379/0.")
+    set_runtime(runtime)
+    app = Celery("tenfour", broker=settings.redis_url, include=["workers.tasks"],
+                 set_as_current=True)
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,
@@ -28,8 +41,8 @@ def make_celery() -> Celery:
         task_ignore_result=True,
         task_serializer="json",
         accept_content=["json"],
-        task_default_queue="default",
-        task_routes={"tenfour.publish_target": {"queue": "publish"}},
+        task_default_queue=DEFAULT_QUEUE,
+        task_routes={"tenfour.publish_target": {"queue": PUBLISH_QUEUE}},
         task_time_limit=300,
         task_soft_time_limit=240,
         broker_transport_options={"visibility_timeout": settings.visibility_timeout_seconds},
@@ -38,12 +51,15 @@ def make_celery() -> Celery:
         worker_send_task_events=False,
         enable_utc=True,
     )
+    app.set_default()
+    worker_process_init.connect(_dispose_inherited_connections, weak=False)
+    import workers.tasks  # noqa: F401  (registers the shared tasks on this app)
+
+    app.finalize()
     return app
 
 
-celery_app = make_celery()
-
-
-@worker_process_init.connect
 def _dispose_inherited_connections(**_kwargs) -> None:
+    from workers.runtime import get_runtime
+
     get_runtime().db.dispose()

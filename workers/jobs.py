@@ -6,9 +6,16 @@ import logging
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Sequence
 
-from content_queue.accounts import mark_reconnect_needed, store_refreshed_credentials
 from sqlalchemy import select
 
+from content_queue.accounts import mark_reconnect_needed, store_refreshed_credentials
+from content_queue.engagement import (
+    PollBatch,
+    accounts_due_for_engagement,
+    due_for_engagement,
+    record_engagement,
+    record_replies,
+)
 from content_queue.models import SocialAccount
 from content_queue.ports import (
     AuthExpired,
@@ -21,12 +28,8 @@ from content_queue.ports import (
 from content_queue.publishing import (
     Mode,
     PublishJob,
-    accounts_due_for_engagement,
-    due_for_engagement,
     fail_without_call,
-    record_engagement,
     record_error,
-    record_replies,
     record_result,
     start_attempt,
 )
@@ -136,7 +139,7 @@ def poll_account(rt: Runtime, account_id: int) -> int:
         return record_engagement(session, batch, metrics, now=utcnow())
 
 
-def fetch_recent_replies(connector: PlatformConnector, batch) -> dict[int, list]:
+def fetch_recent_replies(connector: PlatformConnector, batch: PollBatch) -> dict[int, list]:
     """Replies to the account's posts that had any (one call per such post; a failure on one
     post skips it until the next poll instead of losing the metrics already fetched)."""
     found: dict[int, list] = {}
@@ -159,7 +162,6 @@ def reap_stuck_targets(rt: Runtime, enqueue: Callable[[Sequence[int]], None]) ->
         log.warning("re-enqueueing %d stuck targets", len(ids), extra={"target_ids": ids})
         enqueue(ids)
     return ids
-
 
 
 def accounts_to_check(rt: Runtime) -> list[int]:

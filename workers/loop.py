@@ -15,6 +15,7 @@ import time
 from datetime import datetime, timezone
 
 from scheduler import tick
+from workers import tasks
 from workers.runtime import Runtime
 
 log = logging.getLogger("tenfour.scheduler")
@@ -25,8 +26,6 @@ ACCOUNT_CHECK_EVERY = 900.0
 
 class SchedulerLoop:
     def __init__(self, rt: Runtime) -> None:
-        from workers import tasks
-
         self.rt = rt
         self.tasks = tasks
         self.stop_event = threading.Event()

@@ -1,7 +1,9 @@
 """Per-process resources for workers and the scheduler loop: settings, database, cipher.
 
-Built lazily on first use and rebuilt nowhere: forked worker children only dispose the pooled
-connections they inherited (``worker_process_init``), never share them.
+The composition root builds one :class:`Runtime` from the settings it read and installs it with
+:func:`set_runtime` before the worker or the scheduler starts; tasks reach it with
+:func:`get_runtime`. Its parts are built on first use and rebuilt nowhere: forked worker
+children only dispose the pooled connections they inherited (``worker_process_init``).
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ from content_queue.db import Database
 from content_queue.media import media_signature
 from content_queue.models import MediaAsset
 from content_queue.ports import PlatformConnector
-from tenfour.config import Settings, load_settings
+from workers.settings import WorkerSettings
 
 
 @dataclass
 class Runtime:
-    settings: Settings
+    settings: WorkerSettings
 
     @cached_property
     def db(self) -> Database:
@@ -46,14 +48,19 @@ class Runtime:
 _runtime: Runtime | None = None
 
 
+class RuntimeNotConfigured(RuntimeError):
+    """A task ran in a process whose composition root never installed a runtime."""
+
+
 def get_runtime() -> Runtime:
-    global _runtime
     if _runtime is None:
-        _runtime = Runtime(load_settings())
+        raise RuntimeNotConfigured(
+            "workers.runtime.set_runtime() was not called: start workers with `tenfour worker` "
+            "(or build the app with tenfour.worker_app.build_celery)")
     return _runtime
 
 
 def set_runtime(runtime: Runtime | None) -> None:
-    """For tests and the CLI: use these settings instead of reading the environment."""
+    """Install this process's runtime (the composition root does, once; tests may too)."""
     global _runtime
     _runtime = runtime
