@@ -13,7 +13,8 @@ from content_queue.crypto import CredentialCipher
 from content_queue.errors import Conflict, NotFound, ValidationFailed
 from content_queue.models import PostTarget, SocialAccount, User
 from content_queue.platforms import RULES
-from content_queue.states import Status, transition
+from content_queue.states import Status
+from content_queue.transitions import transition
 from content_queue.users import audit
 
 #: What ``credentials`` must hold per platform; each inner tuple is one accepted form.
@@ -129,20 +130,6 @@ def rotate_credentials(session: Session, cipher: CredentialCipher) -> int:
         account.credentials_encrypted = cipher.rotate(account.credentials_encrypted)
         count += 1
     return count
-
-
-def account_to_dict(account: SocialAccount) -> dict[str, Any]:
-    return {
-        "id": account.id,
-        "platform": account.platform,
-        "handle": account.handle,
-        "display_name": account.display_name,
-        "status": account.status,
-        "status_detail": account.status_detail,
-        "api_base_url": account.api_base_url,
-        "token_expires_at": account.token_expires_at.isoformat() if account.token_expires_at else None,
-        "created_at": account.created_at.isoformat(),
-    }
 
 
 def store_refreshed_credentials(session: Session, cipher: CredentialCipher, account_id: int,

@@ -142,13 +142,6 @@ def media_items(assets: Sequence[MediaAsset], url_for=None) -> tuple[MediaItem, 
                  for a in assets)
 
 
-def media_to_dict(asset: MediaAsset) -> dict[str, Any]:
-    return {"id": asset.id, "filename": asset.filename, "mime_type": asset.mime_type,
-            "size": asset.size, "width": asset.width, "height": asset.height,
-            "alt_text": asset.alt_text, "sha256": asset.sha256,
-            "created_at": asset.created_at.isoformat().replace("+00:00", "Z")}
-
-
 def media_signature(media_id: int, sha256: str, secret: str) -> str:
     """An unguessable path component for the public image URL Instagram fetches."""
     msg = f"{media_id}:{sha256}".encode()

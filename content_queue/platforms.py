@@ -7,7 +7,7 @@ is queued, and connectors call the same functions before sending a request.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 import regex
@@ -98,8 +98,6 @@ def rules_for(platform: str, *, max_chars: int | None = None) -> PlatformRules:
     except KeyError:
         raise ValueError(f"unknown platform {platform!r}") from None
     if max_chars is not None and max_chars != rules.max_chars:
-        from dataclasses import replace
-
         rules = replace(rules, max_chars=max_chars)
     return rules
 

@@ -1,18 +1,15 @@
-"""Reading the queue: listing, counting and the JSON shapes of posts and their targets (the
-API's contract: field names here are what users' scripts read)."""
+"""Reading the queue: listing, counting, and the one word that sums up a post's targets.
+
+These return model objects and plain values; the API's JSON shapes are built from them in
+``web/api/shapes.py``."""
 
 from __future__ import annotations
-
-from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from content_queue.errors import ValidationFailed
-from content_queue.media import media_to_dict
 from content_queue.models import Post, PostTarget, User
-from content_queue.platforms import RULES
 from content_queue.states import Status
 
 
@@ -68,49 +65,3 @@ def post_status(post: Post) -> str:
         if status in present:
             return status.value
     return Status.DRAFT.value
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
-def target_to_dict(target: PostTarget) -> dict[str, Any]:
-    return {
-        "id": target.id,
-        "account_id": target.account_id,
-        "platform": target.account.platform,
-        "handle": target.account.handle,
-        "status": target.status,
-        "scheduled_at": _iso(target.scheduled_at),
-        "next_attempt_at": _iso(target.next_attempt_at),
-        "attempts": target.attempts,
-        "published_at": _iso(target.published_at),
-        "platform_post_id": target.platform_post_id,
-        "permalink": target.permalink,
-        "error": target.last_error,
-        "error_code": target.error_code,
-    }
-
-
-def post_to_dict(post: Post) -> dict[str, Any]:
-    return {
-        "id": post.id,
-        "text": post.text,
-        "status": post_status(post),
-        "author_id": post.author_id,
-        "campaign_id": post.campaign_id,
-        "approved_by_id": post.approved_by_id,
-        "media": [media_to_dict(m) for m in post.media],
-        "created_at": _iso(post.created_at),
-        "updated_at": _iso(post.updated_at),
-        "targets": [target_to_dict(t) for t in post.targets],
-    }
-
-
-def platform_limits() -> dict[str, dict[str, Any]]:
-    """What the compose page needs to count and warn as the PIO types."""
-    return {
-        name: {"label": r.label, "max_chars": r.max_chars, "counting": r.counting_note,
-               "max_images": r.max_images}
-        for name, r in RULES.items()
-    }

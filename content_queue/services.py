@@ -2,7 +2,7 @@
 
 Every function takes the session and ``now`` from its caller (so tests control time and the
 caller owns the transaction), checks who may do what, and changes target statuses only through
-:func:`content_queue.states.transition`.
+:func:`content_queue.transitions.transition`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ from content_queue.models import (
     User,
 )
 from content_queue.platforms import MediaFacts, check_post
-from content_queue.states import Status, transition
+from content_queue.states import Status
+from content_queue.timeutil import utc_to_local
+from content_queue.transitions import transition
 from content_queue.users import audit
 
 #: A time up to this far in the past still counts as "now" (clock skew, slow clients).
@@ -85,8 +87,6 @@ def _check_time(scheduled_at: Any, now: datetime, tz_name: str) -> datetime:
         raise ValidationFailed("Give a publishing time with its time zone.", code="invalid_time",
                                fields={"scheduled_at": "Required, with a UTC offset."})
     if scheduled_at < now - PAST_GRACE:
-        from content_queue.timeutil import utc_to_local
-
         local = utc_to_local(scheduled_at, tz_name)
         raise ValidationFailed(
             f"That time has already passed ({local:%Y-%m-%d %H:%M %Z}). Choose a time in the future.",

@@ -1,19 +1,14 @@
-"""The post-target state machine.
+"""The post-target state machine as a pure table: the states, the allowed moves, and the two
+ways a move can fail.
 
-A target's status changes only through :func:`transition`, which issues one conditional
-``UPDATE … WHERE id = :id AND status = :from`` so two processes can never both move the same
-target (the loser sees :class:`TransitionConflict`), and records an :class:`AuditEvent` in the
-same transaction.
+Nothing here touches the database, so the models can use :class:`Status` and the rules can be
+checked without a session. The guarded write that applies a move to a row is
+:func:`content_queue.transitions.transition`.
 """
 
 from __future__ import annotations
 
 import enum
-from datetime import datetime
-from typing import Any
-
-from sqlalchemy import update
-from sqlalchemy.orm import Session
 
 
 class Status(str, enum.Enum):
@@ -71,50 +66,9 @@ def can_transition(current: Status | str, target: Status | str) -> bool:
     return Status(target) in ALLOWED[Status(current)]
 
 
-def transition(
-    session: Session,
-    target_row: Any,
-    to: Status,
-    *,
-    actor_id: int | None,
-    now: datetime,
-    reason: str | None = None,
-    values: dict[str, Any] | None = None,
-    details: dict[str, Any] | None = None,
-) -> None:
-    """Move ``target_row`` (a loaded PostTarget) from its current status to ``to``.
-
-    ``values`` are extra columns set in the same conditional UPDATE (error text, ids, …).
-    """
-    from content_queue.models import AuditEvent, PostTarget
-
-    current = Status(target_row.status)
-    to = Status(to)
-    if to not in ALLOWED[current]:
-        raise TransitionRefused(current, to)
-    changes: dict[str, Any] = {"status": to.value, "updated_at": now}
-    changes.update(values or {})
-    result = session.execute(
-        update(PostTarget)
-        .where(PostTarget.id == target_row.id, PostTarget.status == current.value)
-        .values(**changes)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        raise TransitionConflict(f"target {target_row.id} is no longer {current.value}")
-    audit = {"from": current.value, "to": to.value}
-    if reason:
-        audit["reason"] = reason
-    audit.update(details or {})
-    session.add(
-        AuditEvent(
-            actor_id=actor_id,
-            action=f"target.{to.value}",
-            entity_type="post_target",
-            entity_id=target_row.id,
-            details=audit,
-            created_at=now,
-        )
-    )
-    session.flush()
-    session.refresh(target_row)
+def check_transition(current: Status | str, target: Status | str) -> Status:
+    """``target`` as a :class:`Status` if the move is allowed; :class:`TransitionRefused` if not."""
+    current, target = Status(current), Status(target)
+    if target not in ALLOWED[current]:
+        raise TransitionRefused(current, target)
+    return target

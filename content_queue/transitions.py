@@ -1,0 +1,64 @@
+"""The one way a target's status changes in the database.
+
+:func:`transition` issues a single conditional ``UPDATE … WHERE id = :id AND status = :from`` so
+two processes can never both move the same target (the loser sees
+:class:`~content_queue.states.TransitionConflict` and re-reads), and records an
+:class:`AuditEvent` in the same transaction. Which moves are allowed is the pure table in
+:mod:`content_queue.states`; this module only applies it to rows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from content_queue.models import AuditEvent, PostTarget
+from content_queue.states import Status, TransitionConflict, check_transition
+
+
+def transition(
+    session: Session,
+    target_row: PostTarget,
+    to: Status,
+    *,
+    actor_id: int | None,
+    now: datetime,
+    reason: str | None = None,
+    values: dict[str, Any] | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Move ``target_row`` (a loaded PostTarget) from its current status to ``to``.
+
+    ``values`` are extra columns set in the same conditional UPDATE (error text, ids, …).
+    """
+    current = Status(target_row.status)
+    to = check_transition(current, to)
+    changes: dict[str, Any] = {"status": to.value, "updated_at": now}
+    changes.update(values or {})
+    result = session.execute(
+        update(PostTarget)
+        .where(PostTarget.id == target_row.id, PostTarget.status == current.value)
+        .values(**changes)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise TransitionConflict(f"target {target_row.id} is no longer {current.value}")
+    audit = {"from": current.value, "to": to.value}
+    if reason:
+        audit["reason"] = reason
+    audit.update(details or {})
+    session.add(
+        AuditEvent(
+            actor_id=actor_id,
+            action=f"target.{to.value}",
+            entity_type="post_target",
+            entity_id=target_row.id,
+            details=audit,
+            created_at=now,
+        )
+    )
+    session.flush()
+    session.refresh(target_row)

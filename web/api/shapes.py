@@ -1,0 +1,90 @@
+"""The JSON shapes of the API's resources: posts and their targets, images, accounts, campaigns.
+
+These field names and their order are the API's contract (users' scripts read them), so they
+live here with the API and nowhere else; the domain hands over model objects and dataclasses.
+Times are ISO 8601 in UTC with a ``Z`` (accounts keep their ``+00:00`` offset, as they always
+have).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from content_queue.costs import Estimate
+from content_queue.models import Campaign, MediaAsset, Post, PostTarget, SocialAccount
+from content_queue.reading import post_status
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def media_to_dict(asset: MediaAsset) -> dict[str, Any]:
+    return {"id": asset.id, "filename": asset.filename, "mime_type": asset.mime_type,
+            "size": asset.size, "width": asset.width, "height": asset.height,
+            "alt_text": asset.alt_text, "sha256": asset.sha256,
+            "created_at": asset.created_at.isoformat().replace("+00:00", "Z")}
+
+
+def target_to_dict(target: PostTarget) -> dict[str, Any]:
+    return {
+        "id": target.id,
+        "account_id": target.account_id,
+        "platform": target.account.platform,
+        "handle": target.account.handle,
+        "status": target.status,
+        "scheduled_at": _iso(target.scheduled_at),
+        "next_attempt_at": _iso(target.next_attempt_at),
+        "attempts": target.attempts,
+        "published_at": _iso(target.published_at),
+        "platform_post_id": target.platform_post_id,
+        "permalink": target.permalink,
+        "error": target.last_error,
+        "error_code": target.error_code,
+    }
+
+
+def post_to_dict(post: Post) -> dict[str, Any]:
+    return {
+        "id": post.id,
+        "text": post.text,
+        "status": post_status(post),
+        "author_id": post.author_id,
+        "campaign_id": post.campaign_id,
+        "approved_by_id": post.approved_by_id,
+        "media": [media_to_dict(m) for m in post.media],
+        "created_at": _iso(post.created_at),
+        "updated_at": _iso(post.updated_at),
+        "targets": [target_to_dict(t) for t in post.targets],
+    }
+
+
+def account_to_dict(account: SocialAccount) -> dict[str, Any]:
+    return {
+        "id": account.id,
+        "platform": account.platform,
+        "handle": account.handle,
+        "display_name": account.display_name,
+        "status": account.status,
+        "status_detail": account.status_detail,
+        "api_base_url": account.api_base_url,
+        "token_expires_at": account.token_expires_at.isoformat() if account.token_expires_at else None,
+        "created_at": account.created_at.isoformat(),
+    }
+
+
+def campaign_to_dict(campaign: Campaign, *, post_count: int = 0,
+                     estimate: Estimate | None = None) -> dict[str, Any]:
+    """``estimated_cost`` is what the platforms will charge for the posts not yet sent."""
+    return {
+        "id": campaign.id,
+        "name": campaign.name,
+        "description": campaign.description,
+        "starts_on": campaign.starts_on.isoformat() if campaign.starts_on else None,
+        "ends_on": campaign.ends_on.isoformat() if campaign.ends_on else None,
+        "created_by_id": campaign.created_by_id,
+        "created_at": campaign.created_at.isoformat().replace("+00:00", "Z"),
+        "post_count": post_count,
+        "estimated_cost": (estimate or Estimate()).to_dict(),
+    }
