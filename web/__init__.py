@@ -1,4 +1,25 @@
-"""Tenfour's Flask app: the admin pages PIOs and supervisors use, and the JSON API."""
+"""Tenfour's Flask app: the admin pages PIOs and supervisors use, and the JSON API.
+
+One package per area, each keeping its views, forms and templates (``<area>/templates/<area>/``)
+together; the shared request plumbing is in :mod:`web.common`, which imports no area:
+
+- ``common/``    settings type, per-request state, login, security headers, template filters,
+                 error pages, form helpers, ``/healthz``
+- ``dashboard/`` the front page
+- ``posts/``     the queue, a post's page and its buttons, compose, image bytes
+- ``accounts/``  the social accounts: list, check, disable, credentials, connect flows
+- ``campaigns/`` campaigns and what their posts will cost
+- ``api/``       JSON API v1, one module per resource
+
+The areas to come get a package of their own beside these: ``calendar/``, ``approvals/``,
+``engagement/``, ``feedback/`` (the feedback wall), ``kits/``, ``archive/`` and ``admin/``
+(users, API tokens, agency settings). A new area is a package with a blueprint and templates,
+listed in :data:`AREAS` below. Shared templates (``base.html``, ``macros.html``, ``error.html``,
+``login.html``) and static files stay in ``web/templates/`` and ``web/static/``.
+
+Settings flow down: the composition root (``tenfour``) builds them and hands them to
+:func:`create_app`; web only says what it reads (:class:`web.common.settings.WebSettings`).
+"""
 
 from __future__ import annotations
 
@@ -8,17 +29,40 @@ from flask_wtf.csrf import CSRFProtect
 from content_queue.crypto import CredentialCipher
 from content_queue.db import Database
 from content_queue.ports import AccountLinker
-from tenfour.config import Settings, load_settings
-from web import auth, errors, formatting, security, state
+from web.accounts import connect as accounts_connect
+from web.accounts import credentials as accounts_credentials
+from web.accounts import views as accounts_views
+from web.accounts.blueprint import bp as accounts_bp
+from web.api import common as api_common
+from web.api import media as api_media
+from web.api import posts as api_posts
+from web.api import resources as api_resources
+from web.api.blueprint import bp as api_bp
+from web.campaigns import views as campaigns_views
+from web.common import auth, errors, formatting, health, security, state
+from web.common.settings import WebSettings
+from web.dashboard import views as dashboard_views
+from web.posts import compose as posts_compose
+from web.posts import media as posts_media
+from web.posts import views as posts_views
 
 csrf = CSRFProtect()
 
+#: The pages' blueprints, in the order they are registered (which is also the order Flask
+#: searches their template folders after ``web/templates``).
+AREAS = (dashboard_views.bp, posts_compose.bp, posts_views.bp, accounts_bp, campaigns_views.bp,
+         posts_media.bp, health.bp)
+#: Modules that only put routes on a blueprint listed elsewhere: importing them above is what
+#: registers those routes (named here so the imports read as used).
+ROUTE_MODULES = (accounts_views, accounts_credentials, accounts_connect,
+                 api_common, api_media, api_posts, api_resources)
 
-def create_app(settings: Settings | None = None, *, db: Database | None = None,
+
+def create_app(settings: WebSettings, *, db: Database | None = None,
                linker: AccountLinker | None = None) -> Flask:
-    """Build the app. ``settings`` default to the environment; ``db`` to ``settings.database_url``;
-    ``linker`` (account connection) is given by ``tenfour.wsgi.build_app``."""
-    settings = settings or load_settings()
+    """Build the app from the ``settings`` the composition root read; ``db`` defaults to
+    ``settings.database_url``; ``linker`` (account connection) is given by
+    ``tenfour.wsgi.build_app``, since web may not import the connectors itself."""
     db = db or Database(settings.database_url)
     app = Flask(__name__)
     app.config.update(
@@ -35,17 +79,12 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     csrf.init_app(app)
     auth.init_app(app)
     formatting.init_app(app)
-    errors.init_app(app)
+    errors.init_app(app, api_http_error=api_common.http_error_response,
+                    api_server_error=api_common.server_error_response,
+                    csrf_recovery={"compose.compose": posts_compose.render_compose_after_csrf})
     app.after_request(security.add_security_headers(settings))
-    _register_blueprints(app)
-    return app
-
-
-def _register_blueprints(app: Flask) -> None:
-    from web import accounts, campaigns, compose, dashboard, health, media, posts
-    from web.api import bp as api_bp
-
-    for module in (dashboard, compose, posts, accounts, campaigns, media, health):
-        app.register_blueprint(module.bp)
+    for bp in AREAS:
+        app.register_blueprint(bp)
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
+    return app

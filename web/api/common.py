@@ -12,8 +12,8 @@ from content_queue.errors import ServiceError, ValidationFailed
 from content_queue.models import User
 from content_queue.states import TransitionConflict, TransitionRefused
 from content_queue.users import user_for_token
-from web.api import bp
-from web.state import get_session, now
+from web.api.blueprint import bp
+from web.common.state import get_session, now
 
 REALM = 'Bearer realm="tenfour"'
 
@@ -52,6 +52,12 @@ def http_error_response(exc: HTTPException) -> Response:
     if status == 405 and exc.valid_methods:
         response.headers["Allow"] = ", ".join(exc.valid_methods)
     return response
+
+
+def server_error_response() -> Response:
+    """An unhandled error, in the API's shape (the traceback is in the log, not the answer)."""
+    return error_response(500, "internal_error", "Something went wrong on our side; it has "
+                          "been logged.")
 
 
 @bp.errorhandler(ApiError)

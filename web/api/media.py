@@ -11,11 +11,12 @@ from flask import Response, jsonify, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from content_queue.errors import Forbidden, ValidationFailed
-from content_queue.media import MAX_UPLOAD, get_media, media_to_dict, store_media
+from content_queue.media import MAX_UPLOAD, get_media, store_media
 from content_queue.models import AUTHOR_ROLES
-from web.api import bp
+from web.api.blueprint import bp
 from web.api.common import api_actor, error_response
-from web.state import get_session, now
+from web.api.shapes import media_to_dict
+from web.common.state import get_session, now
 
 #: One image (16 MB) plus its alt text and the multipart framing.
 API_MAX_BODY = MAX_UPLOAD + 256 * 1024

@@ -9,7 +9,7 @@ from typing import Any
 from flask import jsonify, request, url_for
 
 from content_queue.errors import ValidationFailed
-from content_queue.reading import list_posts, post_to_dict
+from content_queue.reading import list_posts
 from content_queue.services import (
     approve_post,
     cancel_post,
@@ -19,9 +19,10 @@ from content_queue.services import (
     reschedule_post,
 )
 from content_queue.timeutil import LocalTimeError, parse_iso_instant
-from web.api import bp
+from web.api.blueprint import bp
 from web.api.common import api_actor, int_arg, json_body
-from web.state import get_session, now
+from web.api.shapes import post_to_dict
+from web.common.state import get_session, now
 
 MAX_PER_PAGE = 200
 

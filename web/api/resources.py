@@ -7,15 +7,16 @@ from typing import Any
 
 from flask import jsonify, url_for
 
-from content_queue.accounts import account_to_dict, add_account, list_accounts
-from content_queue.costs import Estimate, estimate_campaign_costs
+from content_queue.accounts import add_account, list_accounts
+from content_queue.costs import estimate_campaign_costs
 from content_queue.errors import Forbidden, NotFound, ValidationFailed
 from content_queue.models import Campaign
 from content_queue.campaigns import CampaignInput, create_campaign, list_campaigns
-from web.api import bp
+from web.api.blueprint import bp
 from web.api.common import api_actor, json_body
-from web.campaigns import count_campaign_posts, price_table
-from web.state import get_session, get_state, now
+from web.api.shapes import account_to_dict, campaign_to_dict
+from web.campaigns.costs import count_campaign_posts, price_table
+from web.common.state import get_session, get_state, now
 
 
 @bp.get("/accounts")
@@ -46,22 +47,6 @@ def create_account():
         api_base_url=_text(body, "api_base_url") or None,
     )
     return jsonify(account_to_dict(account)), 201
-
-
-def campaign_to_dict(campaign: Campaign, *, post_count: int = 0,
-                     estimate: Estimate | None = None) -> dict[str, Any]:
-    """``estimated_cost`` is what the platforms will charge for the posts not yet sent."""
-    return {
-        "id": campaign.id,
-        "name": campaign.name,
-        "description": campaign.description,
-        "starts_on": campaign.starts_on.isoformat() if campaign.starts_on else None,
-        "ends_on": campaign.ends_on.isoformat() if campaign.ends_on else None,
-        "created_by_id": campaign.created_by_id,
-        "created_at": campaign.created_at.isoformat().replace("+00:00", "Z"),
-        "post_count": post_count,
-        "estimated_cost": (estimate or Estimate()).to_dict(),
-    }
 
 
 def _campaign_dicts(rows: list[Campaign]) -> list[dict[str, Any]]:

@@ -6,9 +6,9 @@ from typing import Callable
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
+from content_queue.engagement import latest_engagement, replies_for_post
 from content_queue.errors import ServiceError
 from content_queue.models import APPROVER_ROLES, Post
-from content_queue.publishing import latest_engagement, replies_for_post
 from content_queue.reading import list_posts, post_status
 from content_queue.services import (
     CANCELABLE,
@@ -23,22 +23,14 @@ from content_queue.services import (
 )
 from content_queue.states import Status, TransitionConflict, TransitionRefused
 from content_queue.timeutil import utc_to_local
-from web.auth import current_actor
-from web.formatting import agency_timezone, localtime, status_label
-from web.forms import (
-    Errors,
-    RejectForm,
-    RescheduleForm,
-    When,
-    add_error,
-    form_errors,
-    resolve_when,
-    service_errors,
-)
-from web.queries import post_history
-from web.state import discard_changes, get_session, now
+from web.common.auth import current_actor
+from web.common.formatting import agency_timezone, localtime, status_label
+from web.common.forms import Errors, When, add_error, form_errors, resolve_when, service_errors
+from web.common.state import discard_changes, get_session, now
+from web.posts.forms import RejectForm, RescheduleForm
+from web.posts.queries import post_history
 
-bp = Blueprint("posts", __name__)
+bp = Blueprint("posts", __name__, template_folder="templates")
 
 PER_PAGE = 25
 STATUS_CHOICES = [s.value for s in Status]

@@ -20,30 +20,31 @@ from content_queue.media import MAX_ALT, MAX_UPLOAD, FORMATS, get_media, store_m
 from content_queue.models import MediaAsset
 from content_queue.platforms import RULES
 from content_queue.campaigns import list_campaigns
-from content_queue.reading import platform_limits
 from content_queue.services import queue_post
 from content_queue.states import Status
-from web.auth import current_actor
-from web.campaigns import price_table
-from web.formatting import agency_timezone, localtime
-from web.forms import (
-    MAX_IMAGES,
-    SHOWN_IMAGE_SLOTS,
-    ComposeForm,
+from web.campaigns.costs import price_table
+from web.common.auth import current_actor
+from web.common.formatting import agency_timezone, localtime
+from web.common.forms import (
     Errors,
-    ImageSlot,
     When,
     add_error,
     default_local_time,
     form_errors,
-    image_slots,
-    kept_media_ids,
     resolve_when,
     service_errors,
 )
-from web.state import discard_changes, get_session, now
+from web.common.state import discard_changes, get_session, now
+from web.posts.forms import (
+    MAX_IMAGES,
+    SHOWN_IMAGE_SLOTS,
+    ComposeForm,
+    ImageSlot,
+    image_slots,
+    kept_media_ids,
+)
 
-bp = Blueprint("compose", __name__)
+bp = Blueprint("compose", __name__, template_folder="templates")
 
 #: Form field → page group, and service field → page group.
 FIELD_GROUPS = {"text": "text", "accounts": "accounts", "date": "when", "time": "when",
@@ -123,10 +124,13 @@ def _store_uploads(errors: Errors) -> Images:
 
 
 def _page_limits() -> dict:
-    limits = platform_limits()
-    for name, rules in RULES.items():
-        limits[name].update(max_alt_text=rules.max_alt_text, requires_media=rules.requires_media)
-    return limits
+    """What the page's script needs to count and warn as the PIO types."""
+    return {
+        name: {"label": r.label, "max_chars": r.max_chars, "counting": r.counting_note,
+               "max_images": r.max_images, "max_alt_text": r.max_alt_text,
+               "requires_media": r.requires_media}
+        for name, r in RULES.items()
+    }
 
 
 def _upload_limits() -> dict:

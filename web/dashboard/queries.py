@@ -1,14 +1,15 @@
-"""Read-only queries the pages need beyond the services' verbs (dashboard lists, audit trail)."""
+"""The dashboard's read-only lists: what is coming up, what went out, what waits for an
+approver, which accounts must be reconnected."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from content_queue.models import AuditEvent, Post, PostTarget, SocialAccount
+from content_queue.models import Post, PostTarget, SocialAccount
 from content_queue.states import Status
 
 
@@ -69,18 +70,4 @@ def accounts_needing_reconnection(session: Session, agency_id: int) -> list[Soci
         select(SocialAccount)
         .where(SocialAccount.agency_id == agency_id, SocialAccount.status == "reconnect_needed")
         .order_by(SocialAccount.platform, SocialAccount.handle)
-    ))
-
-
-def post_history(session: Session, post: Post) -> list[AuditEvent]:
-    """Audit events for the post and each of its targets, oldest first."""
-    target_ids = [t.id for t in post.targets]
-    conditions = [and_(AuditEvent.entity_type == "post", AuditEvent.entity_id == post.id)]
-    if target_ids:
-        conditions.append(and_(AuditEvent.entity_type == "post_target",
-                               AuditEvent.entity_id.in_(target_ids)))
-    return list(session.scalars(
-        select(AuditEvent).where(or_(*conditions))
-        .options(selectinload(AuditEvent.actor))
-        .order_by(AuditEvent.created_at, AuditEvent.id)
     ))

@@ -10,13 +10,13 @@ an app password, checked with the platform before it is saved.
 
 The routes stay thin so this file reads as the map of the flow; the work lives beside it:
 
-- :mod:`web.connect_setup` — which platforms this server can connect, and how;
-- :mod:`web.connect_flows` — the OAuth round trip and the choice among several accounts;
-- :mod:`web.connect_forms` — the Mastodon server form and the Bluesky app password form;
-- :mod:`web.connect_save` — saving what a platform answered (new, renewed, reconnected).
+- :mod:`.connect_setup` — which platforms this server can connect, and how;
+- :mod:`.connect_flows` — the OAuth round trip and the choice among several accounts;
+- :mod:`.connect_forms` — the Mastodon server form and the Bluesky app password form;
+- :mod:`.connect_save` — saving what a platform answered (new, renewed, reconnected).
 
-The routes sit on the accounts blueprint (:mod:`web.accounts` imports this module last), so
-their endpoints are ``accounts.connect_choose``, ``accounts.callback`` and so on.
+The routes sit on the accounts blueprint (:mod:`.blueprint`), so their endpoints are
+``accounts.connect_choose``, ``accounts.callback`` and so on.
 """
 
 from __future__ import annotations
@@ -24,14 +24,14 @@ from __future__ import annotations
 from flask import abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from web.accounts import account_or_404, bp, require_admin
-from web.connect_flows import (
+from web.accounts.blueprint import bp
+from web.accounts.connect_flows import (
     FLOWS_KEY,  # noqa: F401  (re-exported: the session key of OAuth flows, read by tests)
     finish_oauth,
     finish_selection,
     start_oauth,
 )
-from web.connect_forms import (
+from web.accounts.connect_forms import (
     bluesky_account_arg,
     bluesky_form,
     bluesky_identifier,
@@ -39,22 +39,23 @@ from web.connect_forms import (
     mastodon_form,
     normalise_instance,
 )
-from web.connect_save import credentials_of
-from web.connect_setup import (
+from web.accounts.connect_save import credentials_of
+from web.accounts.connect_setup import (
     OAUTH_PLATFORMS,
     linker_or_flash,
     list_options,
     reconnect_method,
     setup_hint,
 )
-from web.forms import Errors, add_error
-from web.state import get_state
+from web.accounts.shared import account_or_404, require_admin
+from web.common.forms import Errors, add_error
+from web.common.state import get_state
 
 
 @bp.route("/accounts/connect")
 def connect_choose() -> ResponseReturnValue:
     require_admin()
-    return render_template("connect/choose.html", options=list_options(),
+    return render_template("accounts/connect/choose.html", options=list_options(),
                            can_link=get_state().linker is not None,
                            setup_hint=setup_hint)
 

@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from web.state import get_state
+from web.common.state import get_state
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)

@@ -5,16 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from content_queue.reading import status_counts
-from web.auth import current_actor
-from web.queries import (
+from web.common.auth import current_actor
+from web.common.state import get_session
+from web.dashboard.queries import (
     accounts_needing_reconnection,
     awaiting_approval,
     next_scheduled,
     recently_published,
 )
-from web.state import get_session
 
-bp = Blueprint("dashboard", __name__)
+bp = Blueprint("dashboard", __name__, template_folder="templates")
 
 #: The order the status tiles appear in, most actionable first.
 TILE_ORDER = ("awaiting_approval", "scheduled", "failed", "published", "draft", "publishing",
@@ -27,7 +27,7 @@ def index():
     session = get_session()
     counts = status_counts(session, actor.agency_id)
     return render_template(
-        "dashboard.html",
+        "dashboard/index.html",
         tiles=[(status, counts.get(status, 0)) for status in TILE_ORDER],
         upcoming=next_scheduled(session, actor.agency_id),
         published=recently_published(session, actor.agency_id),

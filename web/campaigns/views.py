@@ -1,43 +1,25 @@
-"""Campaigns: a name and dates that group related posts (fire-safety week, 911 awareness…),
-each with its post count and what the platforms will charge for the posts not yet sent."""
+"""The campaigns page: a name and dates that group related posts (fire-safety week, 911
+awareness…), each with its post count and what the platforms will charge for the posts not yet
+sent (:mod:`.costs`)."""
 
 from __future__ import annotations
 
-from typing import Iterable
-
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
+from content_queue.campaigns import CampaignInput, create_campaign, list_campaigns
 from content_queue.costs import estimate_campaign_costs, format_usd, unit_price
 from content_queue.errors import ServiceError
-from content_queue.models import Post
-from content_queue.campaigns import CampaignInput, create_campaign, list_campaigns
-from web.auth import current_actor
-from web.forms import CampaignForm, Errors, form_errors, service_errors
-from web.state import discard_changes, get_session, get_state, now
+from web.campaigns.costs import count_campaign_posts, price_table
+from web.campaigns.forms import CampaignForm
+from web.common.auth import current_actor
+from web.common.forms import Errors, form_errors, service_errors
+from web.common.state import discard_changes, get_session, now
 
-bp = Blueprint("campaigns", __name__)
+bp = Blueprint("campaigns", __name__, template_folder="templates")
 
 GROUPS = {"name": "name", "description": "description", "starts_on": "starts_on",
           "ends_on": "ends_on"}
-
-
-def price_table() -> dict[str, float]:
-    """The configured per-post prices, as the mapping ``content_queue.costs`` takes."""
-    settings = get_state().settings
-    return {"x_price_per_post": settings.x_price_per_post,
-            "x_price_per_link_post": settings.x_price_per_link_post}
-
-
-def count_campaign_posts(session: Session, campaign_ids: Iterable[int]) -> dict[int, int]:
-    ids = list(campaign_ids)
-    if not ids:
-        return {}
-    rows = session.execute(select(Post.campaign_id, func.count()).where(Post.campaign_id.in_(ids))
-                           .group_by(Post.campaign_id))
-    return {campaign_id: n for campaign_id, n in rows}
 
 
 def _render(form: CampaignForm, errors: Errors, status: int = 200):
@@ -46,7 +28,7 @@ def _render(form: CampaignForm, errors: Errors, status: int = 200):
     ids = [c.id for c in campaigns]
     prices = price_table()
     return render_template(
-        "campaigns.html", campaigns=campaigns, form=form, errors=errors,
+        "campaigns/index.html", campaigns=campaigns, form=form, errors=errors,
         estimates=estimate_campaign_costs(session, ids, prices),
         post_counts=count_campaign_posts(session, ids), usd=format_usd,
         x_prices={"per_post": unit_price(prices, "x_price_per_post"),

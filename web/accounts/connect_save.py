@@ -3,7 +3,7 @@
 Every way of connecting ends here — the OAuth callback, the selection page and the Bluesky app
 password form — so an account authorized twice is updated rather than duplicated in every one
 of them, and a reconnect only ever replaces the credentials of the account it was started for.
-Each save runs in a short transaction of its own (:func:`web.accounts.write_transaction`),
+Each save runs in a short transaction of its own (:func:`.shared.write_transaction`),
 after the platform has answered.
 """
 
@@ -20,8 +20,8 @@ from content_queue.crypto import CredentialsUnreadable
 from content_queue.errors import ServiceError
 from content_queue.models import SocialAccount
 from content_queue.ports import LinkedAccount
-from web.accounts import actor_in, platform_name, write_transaction
-from web.state import get_state, now
+from web.accounts.shared import actor_in, platform_name, write_transaction
+from web.common.state import get_state, now
 
 
 def stored_base_url(platform: str, api_base_url: str | None) -> str | None:

@@ -16,8 +16,8 @@ from flask import Blueprint, Response, abort, request
 from content_queue.errors import NotFound
 from content_queue.media import get_media, media_signature
 from content_queue.models import MediaAsset
-from web.auth import current_actor
-from web.state import get_session, get_state
+from web.common.auth import current_actor
+from web.common.state import get_session, get_state
 
 bp = Blueprint("media", __name__)
 
@@ -41,7 +41,7 @@ def image_response(asset: MediaAsset, cache_control: str) -> Response:
 
 @bp.get("/media/<int:media_id>")
 def file(media_id: int) -> Response:
-    """An image of the signed-in user's agency (login is required by ``web.auth``)."""
+    """An image of the signed-in user's agency (login is required by ``web.common.auth``)."""
     try:
         asset = get_media(get_session(), current_actor(), media_id)
     except NotFound:

@@ -4,7 +4,7 @@ Bluesky handle and app password.
 Bluesky has no OAuth here, so its whole connection is this form: the app password is checked
 with Bluesky (``linker.verify``) before anything is saved, and a reconnect refuses a password
 that signs in as another account. Mastodon's form only names the server; the sign-in itself is
-an OAuth flow (:mod:`web.connect_flows`).
+an OAuth flow (:mod:`.connect_flows`).
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from flask.typing import ResponseReturnValue
 
 from content_queue.models import SocialAccount
 from content_queue.ports import AuthExpired, ConnectorError, LinkedAccount
-from web.accounts import account_or_404, release_database, write_transaction
-from web.connect_save import credentials_of, same_account, save_and_report, save_linked
-from web.forms import Errors, add_error
-from web.state import get_state
+from web.accounts.connect_save import credentials_of, same_account, save_and_report, save_linked
+from web.accounts.shared import account_or_404, release_database, write_transaction
+from web.common.forms import Errors, add_error
+from web.common.state import get_state
 
 DEFAULT_PDS = "https://bsky.social"
 APP_PASSWORD_RE = re.compile(r"^[A-Za-z0-9]{4}(-[A-Za-z0-9]{4}){3}$")
@@ -30,7 +30,8 @@ APP_PASSWORD_RE = re.compile(r"^[A-Za-z0-9]{4}(-[A-Za-z0-9]{4}){3}$")
 
 
 def mastodon_form(errors: Errors, *, instance: str, status: int = 200) -> ResponseReturnValue:
-    return render_template("connect/mastodon.html", errors=errors, instance=instance), status
+    return render_template("accounts/connect/mastodon.html", errors=errors,
+                           instance=instance), status
 
 
 def normalise_instance(raw: str) -> str | None:
@@ -74,7 +75,7 @@ def bluesky_form(errors: Errors, *, account: SocialAccount | None, identifier: s
     default = get_state().settings.default_base_urls.get("bluesky") or DEFAULT_PDS
     if pds is None:
         pds = (account.api_base_url or "") if account is not None else ""
-    return render_template("connect/bluesky.html", errors=errors, account=account,
+    return render_template("accounts/connect/bluesky.html", errors=errors, account=account,
                            identifier=identifier, pds=pds, default_pds=default), status
 
 

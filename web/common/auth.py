@@ -22,8 +22,8 @@ from wtforms.validators import InputRequired
 
 from content_queue.models import User
 from content_queue.users import authenticate
-from web.security import safe_next
-from web.state import get_session, now
+from web.common.security import safe_next
+from web.common.state import get_session, now
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()

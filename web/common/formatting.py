@@ -12,7 +12,7 @@ from flask_login import current_user
 from content_queue.models import AuditEvent
 from content_queue.platforms import RULES
 from content_queue.timeutil import utc_to_local, zone
-from web.state import now
+from web.common.state import now
 
 STATUS_LABELS = {
     "draft": "draft",

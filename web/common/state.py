@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from content_queue.crypto import CredentialCipher
 from content_queue.db import Database
 from content_queue.ports import AccountLinker
-from tenfour.config import Settings
+from web.common.settings import WebSettings
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def _utcnow() -> datetime:
 class TenfourState:
     """Stored as ``app.extensions["tenfour"]``; tests may replace ``clock``."""
 
-    settings: Settings
+    settings: WebSettings
     db: Database
     cipher: CredentialCipher
     clock: Callable[[], datetime] = field(default=_utcnow)

@@ -1,56 +1,45 @@
-"""Social accounts: the list for everyone; for admins, checking, disabling and the manual form.
+"""Social accounts: the list for everyone; for admins, the manual form, checking a
+connection, and disabling or enabling an account.
 
-Connecting through a platform's own sign-in page (and reconnecting) lives in :mod:`web.connect`,
-on this same blueprint. Anything that talks to a platform goes through ``state.linker``; before
-such a call the request's transaction is ended (:func:`release_database`), so a slow platform
-never holds SQLite's write lock.
+Connecting through a platform's own sign-in page (and reconnecting) is :mod:`.connect`, and
+replacing credentials by hand is :mod:`.credentials`, both on this same blueprint.
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterator
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
-from sqlalchemy import inspect
-from sqlalchemy.orm import Session
+from flask import flash, redirect, render_template, url_for
 
 from content_queue.accounts import (
-    CREDENTIAL_FORMS,
     add_account,
-    check_credentials,
     disable_account,
     enable_account,
-    get_account,
     list_accounts,
     mark_reconnect_needed,
     pending_targets,
     record_connection_ok,
     store_refreshed_credentials,
-    update_account_credentials,
 )
 from content_queue.crypto import CredentialsUnreadable
 from content_queue.errors import ServiceError
-from content_queue.models import SocialAccount, User
+from content_queue.models import SocialAccount
 from content_queue.ports import AccountInfo, AuthExpired, ConnectorError
-from content_queue.platforms import RULES
-from web.auth import current_actor
-from web.formatting import localtime
-from web.forms import (
-    AccountForm,
-    Errors,
-    add_error,
-    credential_fields,
-    credential_hint,
-    is_secret,
-    service_errors,
+from web.accounts.blueprint import bp
+from web.accounts.forms import AccountForm, credential_sets, typed_credentials
+from web.accounts.shared import (
+    account_or_404,
+    actor_in,
+    platform_name,
+    release_database,
+    require_admin,
+    write_transaction,
 )
-from web.state import discard_changes, get_session, get_state, now
-
-bp = Blueprint("accounts", __name__)
+from web.common.auth import current_actor
+from web.common.formatting import localtime
+from web.common.forms import Errors, service_errors
+from web.common.state import discard_changes, get_session, get_state, now
 
 GROUPS = {"platform": "platform", "handle": "handle", "display_name": "display_name",
           "api_base_url": "api_base_url", "credentials": "credentials"}
@@ -58,73 +47,6 @@ GROUPS = {"platform": "platform", "handle": "handle", "display_name": "display_n
 EXPIRY_WARNING = timedelta(days=7)
 #: Platforms whose connector renews an expiring token by itself (X's OAuth 2.0 refresh token).
 RENEWS_ITSELF = frozenset({"x"})
-
-
-def require_admin(message: str = "Only an admin can connect or change social accounts.") -> None:
-    if not current_user.is_admin:
-        abort(403, message)
-
-
-def platform_name(platform: str) -> str:
-    rules = RULES.get(platform)
-    return rules.label if rules else platform
-
-
-def release_database() -> None:
-    """End this request's transaction before calling a platform, so a slow answer never holds
-    a database lock (on SQLite a form post's transaction is a write lock).
-
-    Committing an unchanged session ends its transaction and, as the app's sessions do not
-    expire on commit, keeps the rows already loaded usable without another query."""
-    session = get_session()
-    if session.new or session.dirty or session.deleted:
-        discard_changes()
-    else:
-        session.commit()
-
-
-@contextmanager
-def write_transaction() -> Iterator[Session]:
-    """A short write transaction of its own, committed at the end of the block: for what a
-    platform's answer changes, also from GET requests (the OAuth callback)."""
-    release_database()
-    with get_state().db.session_scope() as session:
-        yield session
-
-
-def current_user_id() -> int:
-    """The logged-in user's id, read without a query: if the request's transaction was rolled
-    back the row is expired, and reloading it would open another transaction (and lock)."""
-    return inspect(current_user.model).identity[0]
-
-
-def actor_in(session: Session) -> User:
-    """The logged-in user's row in ``session``."""
-    return session.get(User, current_user_id())
-
-
-def credential_input_name(platform: str, key: str) -> str:
-    return f"cred-{platform}-{key}"
-
-
-def credential_sets(platforms=None) -> list[dict]:
-    return [
-        {"platform": p, "hint": credential_hint(p),
-         "fields": [{"key": k, "name": credential_input_name(p, k), "secret": is_secret(k),
-                     "label": k.replace("_", " ").capitalize()} for k in credential_fields(p)]}
-        for p in (platforms or CREDENTIAL_FORMS)
-    ]
-
-
-def typed_credentials(platform: str) -> dict[str, str]:
-    """The credential fields of ``platform`` the admin filled in (the manual forms)."""
-    credentials = {}
-    if platform in CREDENTIAL_FORMS:
-        for key in credential_fields(platform):
-            value = request.form.get(credential_input_name(platform, key), "").strip()
-            if value:
-                credentials[key] = value
-    return credentials
 
 
 # --- the list ---------------------------------------------------------------------------------
@@ -163,7 +85,8 @@ def _render(form: AccountForm, errors: Errors, status: int = 200):
     rows = [{"account": a, "expiry": token_expiry(a, at)} for a in accounts]
     linker = get_state().linker
     return render_template(
-        "accounts.html", rows=rows, form=form, errors=errors, credential_sets=credential_sets(),
+        "accounts/index.html", rows=rows, form=form, errors=errors,
+        credential_sets=credential_sets(),
         can_link=linker is not None,
         needs_reconnect=[a for a in accounts if a.status == "reconnect_needed"],
     ), status
@@ -195,14 +118,6 @@ def create():
 
 
 # --- checking, disabling, enabling ------------------------------------------------------------
-
-
-def account_or_404(account_id: int) -> SocialAccount:
-    """One of the logged-in user's agency accounts."""
-    try:
-        return get_account(get_session(), current_actor().agency_id, account_id)
-    except ServiceError:
-        abort(404)
 
 
 @dataclass(frozen=True)
@@ -292,7 +207,7 @@ def disable_confirm(account_id: int):
     if account.status == "disabled":
         flash(f"@{account.handle} is already disabled.", "info")
         return redirect(url_for("accounts.index"))
-    return render_template("accounts_disable.html", account=account,
+    return render_template("accounts/disable.html", account=account,
                            pending=len(pending_targets(get_session(), account)))
 
 
@@ -308,55 +223,3 @@ def disable(account_id: int):
         message += f" {canceled} posts queued to it were canceled."
     flash(message, "success")
     return redirect(url_for("accounts.index"))
-
-
-# --- any platform: new credentials typed in (API registrations, the sandbox) ------------------
-
-
-@bp.route("/accounts/<int:account_id>/credentials", methods=["GET", "POST"])
-def credentials(account_id: int):
-    """Replace an account's credentials by hand: a reconnect for platforms (or servers) where
-    Tenfour cannot use the platform's sign-in page."""
-    require_admin()
-    account = account_or_404(account_id)
-    errors: Errors = {}
-    if request.method == "POST":
-        typed = typed_credentials(account.platform)
-        account_id, platform, handle, base = account.id, account.platform, account.handle, account.api_base_url
-        linker = get_state().linker
-        info = None
-        try:
-            check_credentials(platform, typed)
-        except ServiceError as exc:
-            add_error(errors, "credentials", exc.message)
-        if linker is not None and not errors:
-            release_database()
-            try:
-                info = linker.verify(platform, handle=handle, credentials=typed, api_base_url=base)
-            except AuthExpired as exc:
-                add_error(errors, "credentials", f"{platform_name(platform)} refused these "
-                          f"credentials: {exc.message}")
-            except ConnectorError as exc:
-                add_error(errors, "credentials", f"Could not check them: {exc.message}")
-            except (KeyError, ValueError) as exc:
-                add_error(errors, "credentials", f"Could not check them: {exc}")
-        if not errors:
-            try:
-                with write_transaction() as db_session:
-                    row = db_session.get(SocialAccount, account_id)
-                    update_account_credentials(
-                        db_session, get_state().cipher, row, actor=actor_in(db_session),
-                        credentials=typed, now=now(), api_base_url=row.api_base_url,
-                        token_expires_at=info.token_expires_at if info else None)
-            except ServiceError as exc:
-                add_error(errors, "credentials", exc.message)
-            else:
-                flash(f"Reconnected {platform_name(platform)} @{handle} with the new credentials.",
-                      "success")
-                return redirect(url_for("accounts.index") + f"#account-{account_id}")
-    return render_template("connect/manual.html", account=account, errors=errors,
-                           set=credential_sets([account.platform])[0],
-                           checked=get_state().linker is not None), 422 if errors else 200
-
-
-from web import connect  # noqa: E402,F401  (registers the connect flows on ``bp``)

@@ -14,9 +14,8 @@ from flask import flash
 
 from content_queue.models import SocialAccount
 from content_queue.ports import AccountLinker
-from tenfour.config import OAUTH_CLIENT_VARS
-from web.accounts import platform_name
-from web.state import get_state
+from web.accounts.shared import platform_name
+from web.common.state import get_state
 
 OAUTH_PLATFORMS = ("x", "facebook", "instagram", "mastodon")
 #: The app credentials each OAuth platform cannot start without (keys of ``oauth_clients``).
@@ -64,14 +63,16 @@ def _client_key(platform: str) -> str:
 def missing_client_vars(platform: str) -> tuple[str, ...]:
     """The environment variables to set before ``platform`` can be connected by OAuth."""
     key = _client_key(platform)
-    have = get_state().settings.oauth_clients.get(key, {})
-    return tuple(OAUTH_CLIENT_VARS[key][k] for k in REQUIRED_CLIENT.get(key, ()) if not have.get(k))
+    settings = get_state().settings
+    have = settings.oauth_clients.get(key, {})
+    return tuple(settings.oauth_client_vars[key][k] for k in REQUIRED_CLIENT.get(key, ())
+                 if not have.get(k))
 
 
 def setup_hint(platform: str, missing: tuple[str, ...] = ()) -> str:
     """Which variables to set, and where their values come from."""
     key = _client_key(platform)
-    missing = missing or tuple(OAUTH_CLIENT_VARS.get(key, {}).get(k, k)
+    missing = missing or tuple(get_state().settings.oauth_client_vars.get(key, {}).get(k, k)
                                for k in REQUIRED_CLIENT.get(key, ()))
     names = " and ".join(missing) if missing else "the platform's app credentials"
     source = WHERE_CLIENTS_COME_FROM.get(key)

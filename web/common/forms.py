@@ -1,4 +1,5 @@
-"""Forms (Flask-WTF parses and carries CSRF), local-time resolution, and error mapping.
+"""What every area's forms share: the date/time fields in the agency's zone (and their
+resolution to UTC), and error mapping. Each area keeps its own form classes beside its views.
 
 Business rules stay in the services: forms only parse what the browser sends. Errors end up in
 one ``dict[str, list[str]]`` keyed by the page's field groups, whether WTForms or a
@@ -12,22 +13,10 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Mapping
 
 from flask_wtf import FlaskForm
-from werkzeug.datastructures import FileStorage
-from wtforms import (
-    DateField,
-    RadioField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-    TimeField,
-    URLField,
-)
+from wtforms import DateField, RadioField, TimeField
 from wtforms.validators import Optional
 
-from content_queue.accounts import CREDENTIAL_FORMS
 from content_queue.errors import ServiceError
-from content_queue.platforms import RULES
 from content_queue.timeutil import (
     LocalTimeError,
     local_to_utc,
@@ -48,75 +37,6 @@ class WhenFields:
                      invalid_value_message="Enter a time such as 09:30.")
     fold = RadioField("Which one?", choices=[("0", "first"), ("1", "second")],
                       validate_choice=False, validators=[Optional()])
-
-
-class ComposeForm(WhenFields, FlaskForm):
-    text = TextAreaField("Post text")
-    accounts = SelectMultipleField("Accounts", coerce=int, validate_choice=False)
-    campaign = SelectField("Campaign (optional)", validate_choice=False)
-
-
-# --- compose: images ------------------------------------------------------------------------
-
-#: Images one post can carry on any platform (Facebook and Instagram take 10).
-MAX_IMAGES = 10
-#: Empty image slots shown before the PIO asks for more.
-SHOWN_IMAGE_SLOTS = 4
-
-
-@dataclass
-class ImageSlot:
-    """One "add an image" slot of the compose form: a file (maybe) and its alt text."""
-
-    file: FileStorage | None = None
-    alt_text: str = ""
-    error: str | None = None
-
-    @property
-    def has_file(self) -> bool:
-        return self.file is not None and bool(self.file.filename)
-
-
-def image_slots(files: Mapping[str, FileStorage], form: Mapping[str, str]) -> list[ImageSlot]:
-    """The slots as sent (``image-N`` files, ``alt-N`` texts), in page order, empty ones too."""
-    return [ImageSlot(file=files.get(f"image-{i}"), alt_text=form.get(f"alt-{i}", ""))
-            for i in range(MAX_IMAGES)]
-
-
-def kept_media_ids(form: Any) -> list[int]:
-    """Images uploaded by an earlier try of this form (hidden ``media_ids``), minus the ones
-    the PIO ticked to remove, in order and at most :data:`MAX_IMAGES`."""
-    removed = set(form.getlist("remove_media"))
-    ids: list[int] = []
-    for raw in form.getlist("media_ids"):
-        if raw.isdigit() and raw not in removed and int(raw) not in ids:
-            ids.append(int(raw))
-    return ids[:MAX_IMAGES]
-
-
-class RescheduleForm(WhenFields, FlaskForm):
-    pass
-
-
-class RejectForm(FlaskForm):
-    reason = TextAreaField("What needs to change?")
-
-
-class AccountForm(FlaskForm):
-    platform = SelectField("Platform", choices=[(p, RULES[p].label) for p in CREDENTIAL_FORMS],
-                           validate_choice=False)
-    handle = StringField("Handle")
-    display_name = StringField("Display name (optional)")
-    api_base_url = URLField("API base URL (optional)")
-
-
-class CampaignForm(FlaskForm):
-    name = StringField("Name")
-    description = TextAreaField("Description (optional)")
-    starts_on = DateField("Starts on (optional)", validators=[Optional()],
-                          invalid_value_message="Enter a date such as 2027-04-11.")
-    ends_on = DateField("Ends on (optional)", validators=[Optional()],
-                        invalid_value_message="Enter a date such as 2027-04-11.")
 
 
 # --- local time -----------------------------------------------------------------------------
@@ -210,26 +130,3 @@ def service_errors(exc: ServiceError, groups: Mapping[str, str]) -> Errors:
         for message in _as_list(value):
             add_error(errors, key, message)
     return errors
-
-
-def credential_fields(platform: str) -> list[str]:
-    """Every credential key a platform accepts, in the order its forms list them."""
-    keys: list[str] = []
-    for form in CREDENTIAL_FORMS[platform]:
-        keys.extend(k for k in form if k not in keys)
-    return keys
-
-
-def credential_hint(platform: str) -> str:
-    forms = CREDENTIAL_FORMS[platform]
-    if len(forms) == 1:
-        return "All fields are required."
-    options = [" + ".join(k.replace("_", " ") for k in form) for form in forms]
-    return "Fill in one set: " + ", or ".join(options) + "."
-
-
-SECRET_WORDS = ("token", "secret", "password")
-
-
-def is_secret(key: str) -> bool:
-    return any(word in key for word in SECRET_WORDS)

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response
 
-from tenfour.config import Settings
+from web.common.settings import WebSettings
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
@@ -14,7 +14,7 @@ CSP = (
 )
 
 
-def configure_cookies(app: Flask, settings: Settings) -> None:
+def configure_cookies(app: Flask, settings: WebSettings) -> None:
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -42,7 +42,7 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def add_security_headers(settings: Settings):
+def add_security_headers(settings: WebSettings):
     def _headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Frame-Options", "DENY")

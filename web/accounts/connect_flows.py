@@ -30,13 +30,13 @@ from content_queue.accounts import find_account
 from content_queue.crypto import CredentialsUnreadable
 from content_queue.models import SocialAccount
 from content_queue.ports import AuthorizeStart, ConnectorError, LinkedAccount
-from web.accounts import current_user_id, platform_name, release_database
-from web.auth import current_actor
-from web.connect_forms import mastodon_form
-from web.connect_save import finish_reconnect, save_and_report
-from web.connect_setup import linker_or_flash, missing_client_vars, setup_message
-from web.forms import Errors, add_error
-from web.state import get_session, get_state, now
+from web.accounts.connect_forms import mastodon_form
+from web.accounts.connect_save import finish_reconnect, save_and_report
+from web.accounts.connect_setup import linker_or_flash, missing_client_vars, setup_message
+from web.accounts.shared import current_user_id, platform_name, release_database
+from web.common.auth import current_actor
+from web.common.forms import Errors, add_error
+from web.common.state import get_session, get_state, now
 
 FLOWS_KEY = "tenfour_oauth"
 SELECT_KEY = "tenfour_oauth_select"
@@ -89,8 +89,8 @@ def start_oauth(platform: str, *, instance_url: str | None = None,
         return redirect(url_for("accounts.connect_choose"))
     _remember_flow(platform, start, redirect_uri=redirect_uri, api_base_url=api_base_url,
                    reconnect=reconnect_id)
-    response = render_template("connect/handoff.html", platform=platform, url=start.url,
-                               reconnect=reconnect)
+    response = render_template("accounts/connect/handoff.html", platform=platform,
+                               url=start.url, reconnect=reconnect)
     return response, 200, {"Cache-Control": "no-store"}
 
 
@@ -204,8 +204,8 @@ def _selection_page(platform: str, linked: list[LinkedAccount], errors: Errors |
     rows = [{"index": str(n), "linked": a,
              "existing": find_account(db_session, agency_id, a.platform, a.handle)}
             for n, a in enumerate(linked)]
-    html = render_template("connect/select.html", platform=platform, rows=rows, sealed=sealed,
-                           errors=errors or {})
+    html = render_template("accounts/connect/select.html", platform=platform, rows=rows,
+                           sealed=sealed, errors=errors or {})
     return html, status, {"Cache-Control": "no-store"}
 
 

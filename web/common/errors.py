@@ -1,0 +1,69 @@
+"""Error pages for people and JSON errors for the API, chosen by the request's path.
+
+The API's JSON error shape lives with the API, and what a page does when its form's CSRF token
+expired lives with that page; both are handed in by ``web.create_app`` (:func:`init_app`), so
+this shared module never imports an area.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable, Mapping
+
+from flask import Flask, Response, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+TITLES = {400: "That request did not make sense", 403: "Not allowed",
+          404: "Page not found", 405: "Not allowed here", 413: "Too large",
+          500: "Something went wrong"}
+
+
+def _is_api() -> bool:
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def _page(status: int, message: str):
+    return render_template("error.html", status=status, title=TITLES.get(status, "Error"),
+                           message=message), status
+
+
+def init_app(app: Flask, *, api_http_error: Callable[[HTTPException], Response],
+             api_server_error: Callable[[], Response],
+             csrf_recovery: Mapping[str, Callable[[], ResponseReturnValue]]) -> None:
+    """``api_http_error`` and ``api_server_error`` answer under ``/api``; ``csrf_recovery``
+    maps an endpoint to what it shows a signed-in user whose form's CSRF token was refused."""
+
+    def _http_error(exc: HTTPException):
+        if _is_api():
+            return api_http_error(exc)
+        if exc.code == 404:
+            message = ("There is nothing at this address. It may have been removed, or the "
+                       "link may be mistyped.")
+        else:
+            message = exc.description or ""
+        return _page(exc.code or 500, message)
+
+    def _csrf_error(exc: CSRFError):
+        log.info("CSRF check refused a %s to %s: %s", request.method, request.path,
+                 exc.description)
+        recover = csrf_recovery.get(request.endpoint or "")
+        if recover is not None and current_user.is_authenticated:
+            # Never lose a PIO's typed post to an expired form: show it again, fresh token.
+            return recover()
+        return _page(400, "This form expired or was not sent from Tenfour. Go back, reload "
+                          "the page and try again.")
+
+    def _server_error(_exc: InternalServerError):
+        if _is_api():
+            return api_server_error()
+        return _page(500, "Something went wrong on our side. It has been logged; please try "
+                          "again.")
+
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(InternalServerError, _server_error)
+    app.register_error_handler(HTTPException, _http_error)

@@ -1,0 +1,51 @@
+"""The settings the web app reads, as a Protocol: web declares what it needs, the composition
+root (``tenfour``) decides where the values come from and hands them to ``create_app``.
+
+So web never imports ``tenfour``; any object with these attributes will do (tests pass the
+same frozen settings object the processes build, or a ``dataclasses.replace`` of it).
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Protocol, Sequence
+
+
+class WebSettings(Protocol):
+    """Read-only (properties), so a frozen dataclass satisfies it."""
+
+    @property
+    def secret_key(self) -> str:
+        """Signs session cookies and the public media URLs."""
+
+    @property
+    def testing(self) -> bool: ...
+
+    @property
+    def session_cookie_secure(self) -> bool:
+        """Served over HTTPS: secure cookies and the HSTS header."""
+
+    @property
+    def encryption_keys(self) -> Sequence[str]:
+        """Fernet keys for stored credentials and OAuth flows (the first one encrypts)."""
+
+    @property
+    def database_url(self) -> str:
+        """Used only when ``create_app`` is given no database."""
+
+    @property
+    def oauth_clients(self) -> Mapping[str, Mapping[str, str]]:
+        """This server's own OAuth app credentials per platform."""
+
+    @property
+    def oauth_client_vars(self) -> Mapping[str, Mapping[str, str]]:
+        """The environment variable behind each ``oauth_clients`` value, named to admins."""
+
+    @property
+    def default_base_urls(self) -> Mapping[str, str]:
+        """Per-platform API hosts an account uses unless it names its own."""
+
+    @property
+    def x_price_per_post(self) -> float: ...
+
+    @property
+    def x_price_per_link_post(self) -> float: ...
