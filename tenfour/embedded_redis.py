@@ -125,6 +125,14 @@ class EmbeddedRedis:
                 raise
         raise AssertionError("unreachable")
 
+    def restart(self) -> "EmbeddedRedis":
+        """Start again on the same port after the server died, so every client's URL still works."""
+        if self._proc is not None and self._proc.poll() is None:
+            return self
+        self._proc = None
+        self._launch(redis_server_binary())
+        return self
+
     def stop(self, timeout: float = 5.0) -> None:
         """SIGTERM, wait, then SIGKILL. Safe to call twice."""
         proc, self._proc = self._proc, None

@@ -2,7 +2,8 @@
 
 Order: instance folder, embedded Redis (unless REDIS_URL points elsewhere), migrations, the demo
 bootstrap (it prints the admin's password, so its output goes straight to the terminal), then the
-web app, worker, scheduler and simulator under one Supervisor. Every child gets the same
+web app, worker, scheduler and simulator under one Supervisor, which starts a part that dies again
+(with backoff) and gives up only when one keeps crashing. Every child gets the same
 environment, pinned to the same instance folder, so they all agree on the database and secrets.
 """
 
@@ -19,7 +20,7 @@ from typing import Mapping
 
 from tenfour.config import Settings
 from tenfour.embedded_redis import EmbeddedRedis, EmbeddedRedisError
-from tenfour.supervisor import Supervisor
+from tenfour.supervisor import RestartPolicy, Supervisor
 
 SERVICES = ("web", "worker", "scheduler", "simulator")
 DEMO_PLATFORMS = (
@@ -87,9 +88,9 @@ def run_all(settings: Settings) -> int:
                 print(f"tenfour run: `tenfour {' '.join(step)}` failed with exit code {code}", file=sys.stderr)
                 return code if code > 0 else 1
 
-        supervisor = Supervisor()
+        supervisor = Supervisor(restart_policy=RestartPolicy())
         if redis is not None:
-            supervisor.watch("redis", redis)
+            supervisor.watch("redis", redis, restart=redis.restart)
         for name in SERVICES:
             supervisor.add(name, tenfour_argv(name), env=env)
         supervisor.start()
