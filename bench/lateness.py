@@ -57,7 +57,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=20)
     parser.add_argument("--ahead", type=float, default=10.0, help="seconds ahead to schedule")
+    parser.add_argument("--quick", action="store_true", help="10 posts")
     args = parser.parse_args()
+    if args.quick:
+        args.posts = min(args.posts, 10)
 
     instance = Path(tempfile.mkdtemp(prefix="tenfour-bench-"))
     port, sim_port = free_port(), free_port()

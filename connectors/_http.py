@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, Sequence
@@ -86,3 +87,16 @@ def rate_limited(response: requests.Response, platform_label: str) -> RateLimite
     retry_at = retry_at_from_headers(response.headers)
     when = f" until {retry_at:%H:%M:%S} UTC" if retry_at else ""
     return RateLimited(f"{platform_label} is rate-limiting this account{when}.", retry_at)
+
+
+_SAFE_MESSAGE = re.compile(r"^[\w .,;:'()\-/@#!?]{1,120}$", re.UNICODE)
+
+
+def upstream_summary(status: int | None, message: object = "") -> str:
+    """What a platform's refusal says, fit to show in a page: its status and its message only
+    when that is a short plain sentence (never an HTML page, a stack trace or echoed input)."""
+    text = " ".join(str(message or "").split())
+    known = text if _SAFE_MESSAGE.match(text) and "<" not in text else ""
+    if status is None:
+        return known or "no readable answer"
+    return f"HTTP {status}: {known}" if known else f"HTTP {status}"

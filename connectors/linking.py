@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import replace
-from typing import Mapping
+from typing import Mapping, Sequence
 
-from connectors.registry import connector_for
-from content_queue.platforms import PLATFORMS
-from content_queue.ports import AccountInfo, AuthorizeStart, LinkedAccount
+from connectors.registry import check_outbound, connector_for, target_base
+from content_queue.platforms import PLATFORMS, allowed_hosts as default_allowed_hosts, instance_problem
+from content_queue.ports import AccountInfo, AuthorizeStart, LinkedAccount, Permanent
 
 #: Platforms whose accounts are connected through an OAuth consent screen; which module has it.
 OAUTH_MODULES = {"x": "x", "facebook": "facebook", "instagram": "facebook", "mastodon": "mastodon"}
@@ -22,9 +22,12 @@ OAUTH_MODULES = {"x": "x", "facebook": "facebook", "instagram": "facebook", "mas
 
 class Linker:
     def __init__(self, clients: Mapping[str, Mapping[str, str]],
-                 default_base_urls: Mapping[str, str]) -> None:
+                 default_base_urls: Mapping[str, str],
+                 allowed_hosts: Mapping[str, Sequence[str]] | None = None) -> None:
         self.clients = clients
         self.default_base_urls = default_base_urls
+        self.allowed_hosts = allowed_hosts if allowed_hosts is not None else \
+            default_allowed_hosts(dict(default_base_urls))
 
     def supports_oauth(self, platform: str) -> bool:
         return platform in OAUTH_MODULES
@@ -34,8 +37,15 @@ class Linker:
             raise ValueError(f"{platform} accounts are not connected through OAuth")
         return importlib.import_module(f"connectors.{OAUTH_MODULES[platform]}")
 
-    def _base(self, platform: str, api_base_url: str | None) -> str | None:
-        return api_base_url or self.default_base_urls.get(platform)
+    def _base(self, platform: str, api_base_url: str | None,
+              instance_url: str | None = None) -> str | None:
+        """The base URL to use, refused (``Permanent``) when outside the allow-list."""
+        if platform == "mastodon" and instance_url and instance_problem(instance_url):
+            raise Permanent(instance_problem(instance_url) or "", reason="invalid_instance")
+        base = api_base_url or self.default_base_urls.get(platform)
+        check_outbound(platform, target_base(platform, base, {"instance_url": instance_url or ""}),
+                       allowed_hosts=self.allowed_hosts)
+        return base
 
     def _client(self, platform: str) -> dict:
         key = "facebook" if platform == "instagram" else platform
@@ -44,11 +54,13 @@ class Linker:
     def oauth_start(self, platform: str, *, redirect_uri: str, api_base_url: str | None,
                     instance_url: str | None = None) -> AuthorizeStart:
         return self._module(platform).oauth_start(
-            redirect_uri=redirect_uri, api_base_url=self._base(platform, api_base_url),
+            redirect_uri=redirect_uri, api_base_url=self._base(platform, api_base_url, instance_url),
             client=self._client(platform), instance_url=instance_url)
 
     def oauth_finish(self, platform: str, *, callback_params: dict, start: AuthorizeStart,
                      redirect_uri: str, api_base_url: str | None) -> list[LinkedAccount]:
+        check_outbound(platform, (start.secrets or {}).get("api_base_url"),
+                       allowed_hosts=self.allowed_hosts)
         return self._module(platform).oauth_finish(
             callback_params=callback_params, start=start, redirect_uri=redirect_uri,
             api_base_url=self._base(platform, api_base_url), client=self._client(platform))
@@ -59,7 +71,8 @@ class Linker:
             raise ValueError(f"unknown platform {platform!r}")
         connector = connector_for(platform, handle=handle, credentials=credentials,
                                   api_base_url=api_base_url,
-                                  default_base_urls=self.default_base_urls)
+                                  default_base_urls=self.default_base_urls,
+                                  allowed_hosts=self.allowed_hosts)
         info = connector.verify()
         fresh = getattr(connector, "refreshed_credentials", None)
         if not fresh:

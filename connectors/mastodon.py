@@ -40,7 +40,7 @@ from mastodon.errors import (
 )
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
-from connectors._http import TIMEOUT, parse_utc
+from connectors._http import TIMEOUT, parse_utc, upstream_summary
 from content_queue.platforms import MediaFacts, check_post, rules_for
 from content_queue.ports import (
     AccountInfo,
@@ -298,11 +298,13 @@ class MastodonConnector:
         if isinstance(error, MastodonAPIError):
             status, message = _status(error), _server_message(error)
             if status == 403 and "scope" in message.lower():
-                return AuthExpired(f"{LABEL} says the token lacks a permission ({message}).")
+                return AuthExpired(f"{LABEL} says the token lacks a permission "
+                                   f"({upstream_summary(status, message)}).")
             if status is None:  # an answer that was not Mastodon's JSON (a proxy page, say)
                 return Transient(f"{LABEL} gave an answer Tenfour could not read.")
             reason = "validation" if status == 422 else f"http_{status}"
-            return Permanent(f"{LABEL} refused the post: {message}", reason=reason)
+            return Permanent(f"{LABEL} refused the post ({upstream_summary(status, message)}).",
+                             reason=reason)
         if isinstance(error, MastodonIllegalArgumentError):
             return Permanent(f"{LABEL}: {error}", reason="invalid_request")
         return Permanent(f"{LABEL}: {error}", reason="refused")
@@ -396,6 +398,6 @@ def oauth_finish(*, callback_params: dict, start: AuthorizeStart, redirect_uri: 
 
 def _json_error(response: requests.Response) -> str:
     try:
-        return str(response.json().get("error") or response.status_code)
-    except ValueError:
+        return upstream_summary(response.status_code, response.json().get("error"))
+    except (ValueError, AttributeError):
         return f"HTTP {response.status_code}"

@@ -8,8 +8,10 @@ from typing import Mapping, Sequence
 
 import requests
 
-from connectors._http import TIMEOUT, parse_utc, rate_limited
-from content_queue.platforms import MediaFacts, check_post
+from urllib.parse import quote
+
+from connectors._http import TIMEOUT, parse_utc, rate_limited, upstream_summary
+from content_queue.platforms import MediaFacts, check_post, handle_problem
 from content_queue.ports import (
     AccountInfo,
     AuthExpired,
@@ -34,7 +36,12 @@ class SandboxConnector:
 
     def __init__(self, *, handle: str, credentials: Mapping[str, str],
                  api_base_url: str | None = None, session: requests.Session | None = None) -> None:
+        if handle_problem(handle):
+            raise Permanent(f"{LABEL}: the handle cannot be used ({handle_problem(handle)})",
+                            reason="invalid_handle")
         self.handle = handle
+        #: The handle as one path segment (``/`` and ``..`` can never leave the base URL).
+        self._who = quote(handle, safe="@._-")
         self.base = (api_base_url or DEFAULT_BASE).rstrip("/") + "/api/v1"
         self.session = session or requests.Session()
         self.session.headers["Authorization"] = f"Bearer {credentials['access_token']}"
@@ -46,7 +53,7 @@ class SandboxConnector:
         return check_post(self.platform, request.text, media)
 
     def verify(self) -> AccountInfo:
-        body = self._call("GET", f"/accounts/{self.handle}")
+        body = self._call("GET", f"/accounts/{self._who}")
         return AccountInfo(handle=body["handle"], display_name=body.get("display_name", ""))
 
     def publish(self, request: PublishRequest) -> PublishResult:
@@ -55,14 +62,14 @@ class SandboxConnector:
             raise Permanent(" ".join(p.message for p in problems), reason=problems[0].rule)
         media_ids = [self._upload(m) for m in request.media]
         headers = {"Idempotency-Key": request.idempotency_key} if request.idempotency_key else {}
-        body = self._call("POST", f"/accounts/{self.handle}/posts",
+        body = self._call("POST", f"/accounts/{self._who}/posts",
                           json={"text": request.text, "media_ids": media_ids},
                           headers=headers, sends_post=True)
         thread_ids = []
         parent = body["id"]
         for i, text in enumerate(request.thread, start=1):
             key = f"{request.idempotency_key}-{i}" if request.idempotency_key else None
-            reply = self._call("POST", f"/accounts/{self.handle}/posts",
+            reply = self._call("POST", f"/accounts/{self._who}/posts",
                                json={"text": text, "reply_to_id": parent},
                                headers={"Idempotency-Key": key} if key else {}, sends_post=True)
             parent = reply["id"]
@@ -75,7 +82,7 @@ class SandboxConnector:
         params: dict[str, str | int] = {"limit": limit}
         if since:
             params["since"] = since.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-        body = self._call("GET", f"/accounts/{self.handle}/posts", params=params)
+        body = self._call("GET", f"/accounts/{self._who}/posts", params=params)
         return [RecentPost(p["id"], p["text"], p["url"], parse_utc(p["created_at"]))
                 for p in body["posts"]]
 
@@ -129,7 +136,9 @@ class SandboxConnector:
             error = response.json().get("error", {})
         except ValueError:
             error = {}
-        code, message = error.get("code", ""), error.get("message", response.reason)
+        code = str(error.get("code", ""))[:40] if isinstance(error, dict) else ""
+        message = upstream_summary(response.status_code,
+                                   error.get("message", "") if isinstance(error, dict) else "")
         if response.status_code == 429:
             raise rate_limited(response, LABEL)
         if response.status_code == 401:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Mapping, Sequence
 from urllib.parse import urlparse
 
 from sqlalchemy import func, select
@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from content_queue.crypto import CredentialCipher
 from content_queue.errors import Conflict, NotFound, ValidationFailed
 from content_queue.models import PostTarget, SocialAccount, User
-from content_queue.platforms import RULES
+from content_queue.notifications import notify_reconnect_needed
+from content_queue.platforms import RULES, handle_problem, host_refusal, instance_problem, url_allowed
 from content_queue.states import Status
 from content_queue.transitions import transition
 from content_queue.users import audit
@@ -46,14 +47,41 @@ def _check_credentials(platform: str, credentials: Any) -> None:
     )
 
 
-def _check_url(url: str | None) -> str | None:
+#: Per platform, the hosts an account's API URL may name (``content_queue.platforms.allowed_hosts``).
+AllowedHosts = Mapping[str, Sequence[str]]
+
+
+def _check_url(url: str | None, platform: str = "",
+               allowed_hosts: AllowedHosts | None = None) -> str | None:
+    """An http(s) URL on one of the platform's allowed hosts. Without ``allowed_hosts`` only
+    the form is checked (the connector registry checks the host again before any request)."""
     if url is None or url == "":
         return None
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise ValidationFailed("api_base_url must be an http(s) URL.",
                                fields={"api_base_url": "Use a URL such as https://api.example.org"})
+    if allowed_hosts is not None and not url_allowed(url, allowed_hosts.get(platform, ())):
+        message = host_refusal(platform, url)
+        raise ValidationFailed(message, fields={"api_base_url": message}, code="host_not_allowed")
     return url.rstrip("/")
+
+
+def _check_handle_and_instance(platform: str, handle: str, credentials: Any,
+                               allowed_hosts: AllowedHosts | None, contacted_instead: str | None) -> None:
+    """A handle that cannot bend a request path; a Mastodon server name that is a host name
+    and, when requests go to it (no ``contacted_instead`` base URL), an allowed one."""
+    problem = handle_problem(handle)
+    if problem:
+        raise ValidationFailed(problem, fields={"handle": problem}, code="invalid_handle")
+    if platform == "mastodon" and isinstance(credentials, dict) and credentials.get("instance_url"):
+        instance = credentials["instance_url"]
+        problem = instance_problem(instance)
+        if problem:
+            raise ValidationFailed(problem, fields={"credentials": problem}, code="invalid_instance")
+        url = instance if "://" in instance else "https://" + instance.strip().lstrip("@").split("@")[-1]
+        if not contacted_instead:
+            _check_url(url, platform, allowed_hosts)
 
 
 def add_account(
@@ -67,7 +95,12 @@ def add_account(
     now: datetime,
     display_name: str = "",
     api_base_url: str | None = None,
+    allowed_hosts: AllowedHosts | None = None,
+    default_base_url: str | None = None,
 ) -> SocialAccount:
+    """Connect an account. With ``allowed_hosts`` (the web and the API pass the configured
+    allow-list) its base URL, or the Mastodon server it names, must be an allowed host;
+    ``default_base_url`` is the platform's configured base, used when the account has none."""
     platform = (platform or "").strip().lower()
     if platform not in CREDENTIAL_FORMS:
         raise ValidationFailed(
@@ -78,7 +111,9 @@ def add_account(
     if not handle or len(handle) > 200:
         raise ValidationFailed("Give the account's handle.", fields={"handle": "Required."})
     _check_credentials(platform, credentials)
-    base = _check_url(api_base_url)
+    _check_handle_and_instance(platform, handle, credentials, allowed_hosts,
+                               api_base_url or default_base_url)
+    base = _check_url(api_base_url, platform, allowed_hosts)
     exists = session.scalars(
         select(SocialAccount).where(SocialAccount.agency_id == actor.agency_id,
                                     SocialAccount.platform == platform,
@@ -118,6 +153,7 @@ def mark_reconnect_needed(session: Session, account: SocialAccount, detail: str,
     if account.status != "reconnect_needed":
         audit(session, "account.reconnect_needed", actor_id=None, entity_type="social_account",
               entity_id=account.id, now=now, details={"detail": detail})
+        notify_reconnect_needed(session, account, detail, now=now)
     account.status = "reconnect_needed"
     account.status_detail = detail
     account.updated_at = now
@@ -181,11 +217,16 @@ def update_account_credentials(
     api_base_url: str | None,
     token_expires_at: datetime | None = None,
     display_name: str = "",
+    allowed_hosts: AllowedHosts | None = None,
+    default_base_url: str | None = None,
 ) -> SocialAccount:
     """Reconnect: new credentials for the same row, so posts queued to it keep their account."""
     _check_credentials(account.platform, credentials)
+    _check_handle_and_instance(account.platform, account.handle, credentials, allowed_hosts,
+                               api_base_url or default_base_url)
+    base = _check_url(api_base_url, account.platform, allowed_hosts)
     account.credentials_encrypted = cipher.encrypt(credentials)
-    account.api_base_url = _check_url(api_base_url)
+    account.api_base_url = base
     account.token_expires_at = token_expires_at
     if display_name:
         account.display_name = display_name

@@ -1,8 +1,9 @@
 """Images: checked and cleaned on upload, attached to posts, handed to connectors.
 
-An upload is refused unless Pillow can fully decode it as JPEG, PNG, GIF or WebP. Metadata is
-removed (EXIF can hold the GPS position and time a photo was taken — on a dispatch floor, or in
-a dispatcher's home), and every image needs alt text before it can be attached.
+An upload is refused unless Pillow can fully decode it as JPEG, PNG, GIF or WebP, and is then
+re-encoded: only its pixels are kept, never the uploaded bytes, so no metadata (EXIF can hold
+the GPS position and time a photo was taken — on a dispatch floor, or in a dispatcher's home),
+comment or trailing data survives. Every image needs alt text before it can be attached.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from datetime import datetime
 from io import BytesIO
 from typing import Any, Sequence
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content_queue.errors import NotFound, ValidationFailed
+from content_queue.ids import to_id
 from content_queue.models import MediaAsset, User
 from content_queue.platforms import MediaFacts
 from content_queue.ports import MediaItem
@@ -26,6 +28,8 @@ from content_queue.users import audit
 
 MAX_UPLOAD = 16 * 1024 * 1024
 MAX_ALT = 1500
+#: A post carries at most this many images (Instagram allows 10 in a carousel, X 4).
+MAX_MEDIA = 10
 MAX_PIXELS = 40_000_000
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
 
@@ -53,22 +57,39 @@ def _decode(data: bytes) -> Image.Image:
                       "WebP file that opens on your computer.") from None
 
 
-def _strip_metadata(image: Image.Image, fmt: str, original: bytes) -> bytes:
-    """Re-encode still images without EXIF/XMP; animated GIFs are kept as they are (GIF holds
-    no EXIF)."""
-    if fmt == "GIF":
-        return original
-    if not (image.info.get("exif") or image.info.get("xmp") or image.getexif()):
-        return original
-    out = BytesIO()
-    clean = image.copy()
+def _fresh(frame: Image.Image, mode: str) -> Image.Image:
+    """The pixels of ``frame`` in a new image that carries nothing else (no info, no EXIF)."""
+    clean = frame.convert(mode) if frame.mode != mode else frame.copy()
     clean.info = {}
-    kwargs: dict[str, Any] = {}
+    return clean
+
+
+def _reencode(image: Image.Image, fmt: str) -> bytes:
+    """A new file holding only the pixels (every frame of an animation, and its timing): no
+    EXIF, XMP, ICC, JPEG COM or APP segments, PNG text chunks, GIF comments, nor bytes after
+    the image's end. Photos are turned upright first, since their EXIF orientation goes."""
+    frames = [frame.copy() for frame in ImageSequence.Iterator(image)]
+    durations = [int(f.info.get("duration") or 100) for f in frames]
+    loop = int(image.info.get("loop", 0) or 0)
+    out = BytesIO()
     if fmt == "JPEG":
-        kwargs = {"quality": 92, "optimize": True}
-        if clean.mode not in ("RGB", "L", "CMYK"):
-            clean = clean.convert("RGB")
-    clean.save(out, format=fmt, **kwargs)
+        first = ImageOps.exif_transpose(frames[0]) or frames[0]
+        mode = first.mode if first.mode in ("RGB", "L") else "RGB"
+        _fresh(first, mode).save(out, format="JPEG", quality=92, optimize=True)
+    elif fmt == "PNG":
+        first = ImageOps.exif_transpose(frames[0]) or frames[0]
+        mode = first.mode if first.mode in ("RGB", "RGBA", "L", "LA", "I", "I;16") else "RGBA"
+        _fresh(first, mode).save(out, format="PNG", optimize=True)
+    else:  # GIF and WebP, perhaps animated
+        clean = [_fresh(frame, "RGBA") for frame in frames]
+        options: dict[str, Any] = {"save_all": len(clean) > 1, "append_images": clean[1:]}
+        if len(clean) > 1:
+            options.update(duration=durations, loop=loop)
+        if fmt == "GIF":
+            options["disposal"] = 2
+        else:
+            options.update(quality=90, method=4)
+        clean[0].save(out, format=fmt, **options)
     return out.getvalue()
 
 
@@ -90,10 +111,11 @@ def store_media(session: Session, *, actor: User, data: bytes, filename: str, al
     fmt = image.format or ""
     if fmt not in FORMATS:
         raise _refuse(f"{fmt or 'This'} images cannot be posted; use JPEG, PNG, GIF or WebP.")
-    clean = _strip_metadata(image, fmt, data)
+    clean = _reencode(image, fmt)
+    width, height = Image.open(BytesIO(clean)).size  # an upright photo may have turned
     asset = MediaAsset(agency_id=actor.agency_id, uploaded_by_id=actor.id,
                        filename=(filename or "image")[:255], mime_type=FORMATS[fmt],
-                       size=len(clean), width=image.width, height=image.height,
+                       size=len(clean), width=width, height=height,
                        sha256=hashlib.sha256(clean).hexdigest(), alt_text=alt, data=clean,
                        created_at=now)
     session.add(asset)
@@ -109,15 +131,18 @@ def load_media(session: Session, actor: User, media_ids: Any) -> list[MediaAsset
         return []
     if not isinstance(media_ids, (list, tuple)):
         raise ValidationFailed("media_ids must be a list.", fields={"media_ids": "Must be a list."})
-    ids: list[int] = []
+    if len(media_ids) > MAX_MEDIA:
+        raise ValidationFailed(f"A post can carry at most {MAX_MEDIA} images.",
+                               code="too_many_media", fields={"media_ids": f"At most {MAX_MEDIA}."})
+    ids: dict[int, None] = {}  # ordered and de-duplicated in one pass
     for raw in media_ids:
-        if isinstance(raw, bool) or not str(raw).isdigit():
+        media_id = to_id(raw)
+        if media_id is None:
             raise ValidationFailed(f"{raw!r} is not a media id.", code="unknown_media",
                                    fields={"media_ids": f"{raw!r} is not a media id."})
-        if int(raw) not in ids:
-            ids.append(int(raw))
+        ids[media_id] = None
     found = {m.id: m for m in session.scalars(
-        select(MediaAsset).where(MediaAsset.id.in_(ids), MediaAsset.agency_id == actor.agency_id))}
+        select(MediaAsset).where(MediaAsset.id.in_(list(ids)), MediaAsset.agency_id == actor.agency_id))}
     missing = [i for i in ids if i not in found]
     if missing:
         raise ValidationFailed(f"No image with id {', '.join(map(str, missing))}.",

@@ -141,6 +141,8 @@ class Campaign(Base):
 
 class Post(Base):
     __tablename__ = "posts"
+    __table_args__ = (Index("ix_posts_agency_first_scheduled", "agency_id", "first_scheduled_at",
+                            "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
@@ -151,6 +153,9 @@ class Post(Base):
     approved_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: The earliest of its targets' ``scheduled_at``, kept by the verbs that set target times
+    #: (see :mod:`content_queue.post_times`) so the queue is listed newest-first off an index.
+    first_scheduled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime(), nullable=True)
 
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     approved_by: Mapped[Optional[User]] = relationship(foreign_keys=[approved_by_id])
@@ -174,6 +179,11 @@ class PostTarget(Base):
     __table_args__ = (
         UniqueConstraint("post_id", "account_id"),
         Index("ix_post_targets_due", "status", "next_attempt_at"),
+        # The posting budget counts an account's recent claims (content_queue.budgets).
+        Index("ix_post_targets_account_claimed", "account_id", "claimed_at"),
+        Index("ix_post_targets_status_published", "status", "published_at"),
+        Index("ix_post_targets_status_scheduled", "status", "scheduled_at"),
+        Index("ix_post_targets_status_post", "status", "post_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -279,3 +289,71 @@ class CommunityReply(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Notification(Base):
+    """One thing a person must hear about (a post that failed, an account to reconnect…), one
+    row per recipient: the row is that person's in-app notice and their e-mail. Rows of one
+    event share ``group_key``; only one of them (``sends_webhook``) carries the agency webhook.
+    See :mod:`content_queue.notifications`."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_user_read", "user_id", "read_at"),
+        Index("ix_notifications_delivery", "delivery_state", "created_at"),
+        Index("ix_notifications_event", "agency_id", "event", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    event: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    post_id: Mapped[Optional[int]] = mapped_column(ForeignKey("posts.id"), nullable=True)
+    target_id: Mapped[Optional[int]] = mapped_column(ForeignKey("post_targets.id"), nullable=True)
+    account_id: Mapped[Optional[int]] = mapped_column(ForeignKey("social_accounts.id"),
+                                                      nullable=True)
+    group_key: Mapped[str] = mapped_column(String(36))
+    sends_webhook: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    read_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime(), nullable=True)
+    #: pending → delivered | failed (e-mail and webhook, as far as they are configured)
+    delivery_state: Mapped[str] = mapped_column(String(16), default="pending")
+    delivery_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    delivery_error: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    last_attempt_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime(), nullable=True)
+    email_sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime(), nullable=True)
+    webhook_sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime(), nullable=True)
+    delivered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime(), nullable=True)
+
+    user: Mapped[User] = relationship()
+
+
+class Pause(Base):
+    """An incident pause: nothing more goes out on the accounts it covers until it is resumed
+    (a line-of-duty death, a major incident). ``account_ids`` empty or None: the whole agency.
+    See :mod:`content_queue.pauses`."""
+
+    __tablename__ = "pauses"
+    __table_args__ = (Index("ix_pauses_agency_active", "agency_id", "resumed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    account_ids: Mapped[Optional[list]] = mapped_column(JSON, nullable=True)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: When the pause ends on its own (with ``held_mode`` "shift"), if it was given one.
+    resume_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime(), nullable=True)
+    resumed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime(), nullable=True)
+    resumed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), nullable=True)
+    #: What the resume did with the held targets: publish_now, shift or review.
+    held_mode: Mapped[Optional[str]] = mapped_column(String(16), nullable=True)
+
+    created_by: Mapped[Optional[User]] = relationship(foreign_keys=[created_by_id])
+    resumed_by: Mapped[Optional[User]] = relationship(foreign_keys=[resumed_by_id])
+
+    @property
+    def whole_agency(self) -> bool:
+        return not self.account_ids

@@ -167,3 +167,129 @@ def check_post(
                 f"{rules.max_image_bytes / MB:.0f} MB.",
             )
     return out
+
+
+# --- where a platform's API may be reached (the outbound allow-list) ---------------------------
+
+#: The hosts each platform's API really lives on. ``*.example.org`` matches any sub-domain.
+#: Configured base URLs, the simulator and PLATFORM_ALLOWED_HOSTS add to these.
+API_HOSTS: dict[str, tuple[str, ...]] = {
+    "x": ("api.x.com", "api.twitter.com", "upload.x.com", "upload.twitter.com"),
+    "facebook": ("graph.facebook.com",),
+    "instagram": ("graph.facebook.com", "graph.instagram.com"),
+    "mastodon": ("mastodon.social",),
+    "bluesky": ("bsky.social", "*.host.bsky.network"),
+    "sandbox": (),
+}
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_HOST_RE = re.compile(r"^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$"
+                      r"|^\[[0-9a-f:.]+\](:\d{1,5})?$")
+
+
+def url_host(url: str) -> str | None:
+    """``host`` or ``host:port`` (lowercase, the scheme's default port left out) of an http(s)
+    URL; None for anything else (other schemes, user names in the URL, no host)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit((url or "").strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname or "@" in parts.netloc:
+        return None
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    return host if port in (None, _DEFAULT_PORTS[parts.scheme]) else f"{host}:{port}"
+
+
+def host_matches(host: str, pattern: str) -> bool:
+    pattern = pattern.strip().lower()
+    if pattern.startswith("*."):
+        name, _, _port = host.partition(":")
+        return ":" not in pattern and name.endswith(pattern[1:]) and len(name) > len(pattern) - 1 \
+            and not _port
+    return host == pattern
+
+
+def url_allowed(url: str, allowed: Sequence[str]) -> bool:
+    host = url_host(url)
+    return host is not None and any(host_matches(host, p) for p in allowed)
+
+
+def allowed_hosts(default_base_urls: "dict[str, str] | None" = None,
+                  extra: "dict[str, Sequence[str]] | None" = None,
+                  simulator_url: str | None = None) -> dict[str, tuple[str, ...]]:
+    """Per platform: its real API hosts, the host of its configured base URL, the simulator's
+    address (the product's own, configured by the operator) and any ``extra`` ("*" = every
+    platform)."""
+    out: dict[str, tuple[str, ...]] = {}
+    sim = url_host(simulator_url) if simulator_url else None
+    for platform in API_HOSTS:
+        hosts = list(API_HOSTS[platform])
+        base = (default_base_urls or {}).get(platform)
+        for candidate in (url_host(base) if base else None, sim):
+            if candidate:
+                hosts.append(candidate)
+        hosts.extend((extra or {}).get(platform, ()))
+        hosts.extend((extra or {}).get("*", ()))
+        out[platform] = tuple(dict.fromkeys(h.lower() for h in hosts))
+    return out
+
+
+def parse_allowed_hosts(value: str | None) -> dict[str, tuple[str, ...]]:
+    """``PLATFORM_ALLOWED_HOSTS``: comma-separated ``platform=host[:port]`` (or a bare host for
+    every platform), e.g. ``mastodon=social.example.gov,bluesky=*.pds.example.org``."""
+    out: dict[str, list[str]] = {}
+    for item in (value or "").replace(";", ",").split(","):
+        item = item.strip().lower()
+        if not item:
+            continue
+        platform, _, host = item.rpartition("=")
+        platform = platform.strip() or "*"
+        host = host.strip()
+        if platform != "*" and platform not in API_HOSTS:
+            raise ValueError(f"PLATFORM_ALLOWED_HOSTS: {platform!r} is not a platform; use one of "
+                             f"{', '.join(API_HOSTS)}.")
+        if "://" in host or "/" in host or not _HOST_RE.match(host):
+            raise ValueError(f"PLATFORM_ALLOWED_HOSTS: {host!r} is not a host name (write "
+                             "social.example.gov or pds.example.org:8443, without https:// or a path).")
+        out.setdefault(platform, []).append(host)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def host_refusal(platform: str, url: str) -> str:
+    """The plain-words refusal for a base URL outside the allow-list."""
+    host = url_host(url) or url
+    label = RULES[platform].label if platform in RULES else platform
+    return (f"Tenfour may contact {label} only at the addresses its operator allowed, and "
+            f"{host} is not one of them. Ask whoever runs Tenfour to add it to "
+            f"PLATFORM_ALLOWED_HOSTS (for example {platform}={host}) if it is the real server.")
+
+
+#: Characters a handle never needs and that would change a URL it is put in.
+_HANDLE_BAD = re.compile(r"[/\\?#%&=\s\x00-\x1f\x7f]|\.\.")
+
+
+def handle_problem(handle: str) -> str | None:
+    """Why ``handle`` cannot be an account name (it goes into request paths), or None."""
+    if not handle or len(handle) > 200:
+        return "Give the account's handle (up to 200 characters)."
+    if _HANDLE_BAD.search(handle):
+        return ("A handle has only letters, digits and . _ - @ : (no slashes, spaces, "
+                "question marks or percent signs).")
+    return None
+
+
+def instance_problem(instance: str) -> str | None:
+    """Why a Mastodon server name cannot be used (it becomes the API's URL), or None."""
+    value = (instance or "").strip().lower()
+    if "://" in value:
+        return None if url_host(value) and not value.split("://", 1)[1].strip("/").count("/") \
+            else "Give the server's address, such as mastodon.social."
+    value = value.lstrip("@").split("@")[-1]
+    if not value or not _HOST_RE.match(value) or value.startswith("*"):
+        return "Give the server's address, such as mastodon.social."
+    return None

@@ -2,8 +2,10 @@
 
 The network call happens between :func:`start_attempt` and :func:`record_result` /
 :func:`record_error`, outside any transaction. ``start_attempt`` stamps the target before the
-call; a second delivery of the same task that finds the stamp knows an earlier attempt may have
-reached the platform, and reconciles instead of posting again. That is how a target is published
+call. A second delivery of the same task that finds a fresh stamp skips (that attempt may still
+be calling); one that finds a stamp old enough for its worker to have died reconciles with the
+platform instead of posting again, and an answer the look-up cannot give makes the target
+``unconfirmed`` (see :mod:`content_queue.outcomes`). That is how a target is published
 at most once even though Celery on Redis delivers at least once.
 """
 
@@ -61,27 +63,47 @@ def idempotency_key(target_id: int) -> str:
     return f"tenfour-target-{target_id}"
 
 
+#: A stamp younger than this belongs to an attempt that may still be running (a worker's call is
+#: hard-limited well below it); the composition root passes its configured value.
+DEFAULT_PRESUMED_DEAD_AFTER = timedelta(seconds=360)
+
+
 def start_attempt(session: Session, target_id: int, *, now: datetime,
-                  media_url: Callable[[MediaAsset], str] | None = None) -> PublishJob:
+                  media_url: Callable[[MediaAsset], str] | None = None,
+                  presumed_dead_after: timedelta = DEFAULT_PRESUMED_DEAD_AFTER) -> PublishJob:
+    """Stamp the attempt, or decide that this delivery must not call the platform.
+
+    Exactly one delivery wins each stamp (a conditional UPDATE on the stamp's old value). A
+    delivery that finds a fresh stamp skips: another one is calling the platform right now, and
+    looking the post up while that call is in flight would find nothing and post it twice. A
+    stamp older than ``presumed_dead_after`` belongs to a worker that died mid-call; the
+    delivery that re-stamps it reconciles with the platform before posting anything.
+    """
     target = session.get(PostTarget, target_id)
     if target is None or target.status != Status.PUBLISHING.value:
         return PublishJob(target_id, Mode.SKIP)
+    earlier = target.attempt_started_at
+    if earlier is not None and now - earlier < presumed_dead_after:
+        return PublishJob(target_id, Mode.SKIP)
+    stamp = PostTarget.attempt_started_at
     stamped = session.execute(
         update(PostTarget)
         .where(PostTarget.id == target_id, PostTarget.status == Status.PUBLISHING.value,
-               PostTarget.attempt_started_at.is_(None))
+               stamp.is_(None) if earlier is None else stamp == earlier)
         .values(attempt_started_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
+    if stamped != 1:
+        return PublishJob(target_id, Mode.SKIP)
     session.refresh(target)
     account: SocialAccount = target.account
     post: Post = target.post
+    # Reconcile when an earlier attempt may have reached the platform: a worker died mid-call
+    # (an old stamp) or this is a retry after an unknown outcome.
+    reconcile = earlier is not None or target.error_code == UnknownOutcome.code
     return PublishJob(
         target_id=target.id,
-        # Reconcile when an earlier attempt may have reached the platform: a redelivered task
-        # (stamp already set) or a retry after an unknown outcome.
-        mode=Mode.PUBLISH if stamped == 1 and target.error_code != UnknownOutcome.code
-        else Mode.RECONCILE,
+        mode=Mode.RECONCILE if reconcile else Mode.PUBLISH,
         platform=account.platform,
         handle=account.handle,
         account_id=account.id,
@@ -89,7 +111,8 @@ def start_attempt(session: Session, target_id: int, *, now: datetime,
         api_base_url=account.api_base_url,
         text=post.text,
         idempotency_key=idempotency_key(target.id),
-        attempt_started_at=target.attempt_started_at,
+        # The look-up window starts at the first attempt that may have reached the platform.
+        attempt_started_at=earlier or target.attempt_started_at,
         account_status=account.status,
         media=media_items(post.media, media_url),
     )
@@ -113,13 +136,13 @@ def record_result(session: Session, target_id: int, result: PublishResult, *,
     return True
 
 
-def backoff(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min, 4 min … capped at 30 min."""
-    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 1800))
+def backoff(attempts: int, base_seconds: float = 30.0) -> timedelta:
+    """30 s, 1 min, 2 min, 4 min … capped at 30 min (with the default base)."""
+    return timedelta(seconds=min(base_seconds * 2 ** max(attempts - 1, 0), 1800))
 
 
 def record_error(session: Session, target_id: int, error: ConnectorError, *, now: datetime,
-                 max_attempts: int) -> Status | None:
+                 max_attempts: int, backoff_seconds: float = 30.0) -> Status | None:
     """Decide what a connector error means for the target: retry later, or fail for good."""
     target = session.get(PostTarget, target_id)
     if target is None or target.status != Status.PUBLISHING.value:
@@ -129,10 +152,10 @@ def record_error(session: Session, target_id: int, error: ConnectorError, *, now
     message = f"{label} @{account.handle}: {error.message}"
     retry_at: datetime | None = None
     if isinstance(error, RateLimited):
-        retry_at = max(error.retry_at or now + backoff(target.attempts), now)
+        retry_at = max(error.retry_at or now + backoff(target.attempts, backoff_seconds), now)
         message += f" Will retry at {retry_at:%H:%M:%S} UTC."
     elif isinstance(error, (Transient, UnknownOutcome)) and target.attempts < max_attempts:
-        retry_at = now + backoff(target.attempts)
+        retry_at = now + backoff(target.attempts, backoff_seconds)
         message += f" Will retry at {retry_at:%H:%M:%S} UTC (attempt {target.attempts} of {max_attempts})."
     elif isinstance(error, AuthExpired):
         mark_reconnect_needed(session, account, error.message, now=now)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from content_queue.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from content_queue.ids import to_id
 from content_queue.media import load_media, media_facts
 from content_queue.models import (
     APPROVER_ROLES,
@@ -26,6 +27,7 @@ from content_queue.models import (
     User,
 )
 from content_queue.platforms import MediaFacts, check_post
+from content_queue.post_times import sync_post_time
 from content_queue.states import Status
 from content_queue.timeutil import utc_to_local
 from content_queue.transitions import transition
@@ -34,6 +36,8 @@ from content_queue.users import audit
 #: A time up to this far in the past still counts as "now" (clock skew, slow clients).
 PAST_GRACE = timedelta(seconds=60)
 MAX_TEXT = 63206  # the longest any platform accepts; a guard against absurd bodies
+#: One post goes to at most this many accounts (an agency has a handful per platform).
+MAX_ACCOUNTS = 50
 
 
 def require_author(actor: User) -> None:
@@ -45,17 +49,21 @@ def _load_accounts(session: Session, actor: User, account_ids: Any) -> list[Soci
     if not isinstance(account_ids, (list, tuple)) or not account_ids:
         raise ValidationFailed("Choose at least one account to post to.", code="no_accounts",
                                fields={"account_ids": "Choose at least one account."})
-    ids: list[int] = []
+    if len(account_ids) > MAX_ACCOUNTS:
+        raise ValidationFailed(f"A post can go to at most {MAX_ACCOUNTS} accounts.",
+                               code="too_many_accounts",
+                               fields={"account_ids": f"At most {MAX_ACCOUNTS}."})
+    ids: dict[int, None] = {}  # ordered and de-duplicated in one pass
     for raw in account_ids:
-        if isinstance(raw, bool) or not isinstance(raw, (int, str)) or not str(raw).isdigit():
+        account_id = to_id(raw)
+        if account_id is None:
             raise ValidationFailed(f"{raw!r} is not an account id.", code="unknown_account",
                                    fields={"account_ids": f"{raw!r} is not an account id."})
-        if int(raw) not in ids:
-            ids.append(int(raw))
+        ids[account_id] = None
     found = {
         a.id: a
         for a in session.scalars(
-            select(SocialAccount).where(SocialAccount.id.in_(ids),
+            select(SocialAccount).where(SocialAccount.id.in_(list(ids)),
                                         SocialAccount.agency_id == actor.agency_id)
         )
     }
@@ -110,9 +118,10 @@ def _check_rules(text: str, accounts: Iterable[SocialAccount],
 def _check_campaign(session: Session, actor: User, campaign_id: Any) -> int | None:
     if campaign_id in (None, ""):
         return None
-    if isinstance(campaign_id, bool) or not str(campaign_id).isdigit():
+    wanted = to_id(campaign_id)
+    if wanted is None:
         raise ValidationFailed("campaign_id must be a number.", fields={"campaign_id": "Invalid."})
-    campaign = session.get(Campaign, int(campaign_id))
+    campaign = session.get(Campaign, wanted)
     if campaign is None or campaign.agency_id != actor.agency_id:
         raise ValidationFailed(f"No campaign with id {campaign_id}.", code="unknown_campaign",
                                fields={"campaign_id": "Unknown campaign."})
@@ -149,7 +158,7 @@ def queue_post(
     _check_rules(text, accounts, media_facts(media))
 
     post = Post(agency_id=actor.agency_id, author_id=actor.id, campaign_id=campaign, text=text,
-                created_at=now, updated_at=now)
+                first_scheduled_at=when, created_at=now, updated_at=now)
     session.add(post)
     session.flush()
     for position, asset in enumerate(media):
@@ -235,7 +244,7 @@ def reject_post(session: Session, *, actor: User, post_id: int, now: datetime,
 
 
 CANCELABLE = {Status.DRAFT, Status.AWAITING_APPROVAL, Status.SCHEDULED, Status.FAILED,
-              Status.EXPIRED}
+              Status.EXPIRED, Status.UNCONFIRMED, Status.HELD}
 
 
 def cancel_post(session: Session, *, actor: User, post_id: int, now: datetime,
@@ -255,7 +264,7 @@ def cancel_post(session: Session, *, actor: User, post_id: int, now: datetime,
 
 
 RESCHEDULABLE = {Status.DRAFT, Status.AWAITING_APPROVAL, Status.SCHEDULED, Status.EXPIRED,
-                 Status.FAILED}
+                 Status.FAILED, Status.HELD}
 
 
 def reschedule_post(session: Session, *, actor: User, post_id: int, scheduled_at: Any,
@@ -283,6 +292,7 @@ def reschedule_post(session: Session, *, actor: User, post_id: int, scheduled_at
     if not moved:
         raise Conflict("Nothing on this post can be rescheduled.", code="not_reschedulable")
     post.updated_at = now
+    sync_post_time(post)
     audit(session, "post.rescheduled", actor_id=actor.id, entity_type="post", entity_id=post.id,
           now=now, details={"scheduled_at": when.isoformat()})
     session.flush()

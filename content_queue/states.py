@@ -20,6 +20,9 @@ class Status(str, enum.Enum):
     FAILED = "failed"
     CANCELED = "canceled"
     EXPIRED = "expired"
+    #: Due while an incident pause covered its account; waits for the pause to be resumed.
+    HELD = "held"
+    UNCONFIRMED = "unconfirmed"
 
     def __str__(self) -> str:
         return self.value
@@ -30,22 +33,28 @@ S = Status
 #: Every allowed move. ``publishing → scheduled`` is a retry after a temporary platform error
 #: (rate limit, outage); ``failed → scheduled`` is a supervisor's manual retry; ``expired →
 #: awaiting_approval`` is a resubmission with a fresh time; ``awaiting_approval → draft`` is a
-#: rejection sent back to the author.
+#: rejection sent back to the author. ``publishing → unconfirmed`` is a call whose outcome is
+#: unknown and could not be looked up; a person then says "it is there" (``→ published``) or
+#: "post it again" (``→ scheduled``), or cancels it.
 ALLOWED: dict[Status, frozenset[Status]] = {
     S.DRAFT: frozenset({S.AWAITING_APPROVAL, S.SCHEDULED, S.CANCELED}),
     S.AWAITING_APPROVAL: frozenset({S.SCHEDULED, S.DRAFT, S.EXPIRED, S.CANCELED}),
-    S.SCHEDULED: frozenset({S.PUBLISHING, S.AWAITING_APPROVAL, S.DRAFT, S.CANCELED}),
-    S.PUBLISHING: frozenset({S.PUBLISHED, S.FAILED, S.SCHEDULED}),
+    S.SCHEDULED: frozenset({S.PUBLISHING, S.AWAITING_APPROVAL, S.DRAFT, S.CANCELED, S.HELD}),
+    S.PUBLISHING: frozenset({S.HELD, S.PUBLISHED, S.FAILED, S.SCHEDULED, S.UNCONFIRMED}),
     S.PUBLISHED: frozenset(),
     S.FAILED: frozenset({S.SCHEDULED, S.CANCELED}),
     S.CANCELED: frozenset(),
     S.EXPIRED: frozenset({S.AWAITING_APPROVAL, S.SCHEDULED, S.CANCELED}),
+    # An incident pause: the scheduler (or the worker's last check) holds; a resume sends it
+    # on (scheduled, shifted or spaced) or back for approval.
+    S.HELD: frozenset({S.SCHEDULED, S.AWAITING_APPROVAL, S.CANCELED}),
+    S.UNCONFIRMED: frozenset({S.PUBLISHED, S.SCHEDULED, S.CANCELED}),
 }
 
 #: States in which a target is finished and will not change on its own.
 TERMINAL = frozenset({S.PUBLISHED, S.CANCELED})
 #: States a PIO may still edit (text, time, accounts) before publishing starts.
-EDITABLE = frozenset({S.DRAFT, S.AWAITING_APPROVAL, S.SCHEDULED, S.EXPIRED, S.FAILED})
+EDITABLE = frozenset({S.DRAFT, S.AWAITING_APPROVAL, S.SCHEDULED, S.EXPIRED, S.HELD, S.FAILED})
 
 
 class TransitionRefused(Exception):

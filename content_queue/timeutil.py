@@ -16,6 +16,22 @@ class LocalTimeError(ValueError):
     code = "invalid_time"
 
 
+#: The years Tenfour accepts: any zone's offset can be applied to them without leaving the
+#: calendar Python (and the databases) can represent, which years 1 and 9999 cannot promise.
+FIRST_YEAR, LAST_YEAR = 1900, 8999
+
+
+def check_year(moment: datetime) -> None:
+    """Refuse a time too far in the past or future to convert between zones safely."""
+    day = moment.date().isoformat()
+    if moment.year > LAST_YEAR:
+        raise LocalTimeError(f"{day} is too far in the future; choose a date before the year "
+                             f"{LAST_YEAR + 1}.")
+    if moment.year < FIRST_YEAR:
+        raise LocalTimeError(f"{day} is too far in the past; choose a date from the year "
+                             f"{FIRST_YEAR} on.")
+
+
 class NonexistentLocalTime(LocalTimeError):
     code = "time_in_dst_gap"
 
@@ -33,6 +49,7 @@ def zone(name: str) -> ZoneInfo:
 
 def local_to_utc(local: datetime, tz_name: str, *, fold: int | None = None) -> datetime:
     """Convert a naive local time in ``tz_name`` to aware UTC, refusing gaps and unresolved folds."""
+    check_year(local)
     if local.tzinfo is not None:
         return local.astimezone(timezone.utc)
     tz = zone(tz_name)
@@ -74,4 +91,5 @@ def parse_iso_instant(value: str) -> datetime:
         raise LocalTimeError(
             f"{value!r} has no UTC offset; add one (example: 2027-04-11T09:00:00-05:00)."
         )
+    check_year(parsed)
     return parsed.astimezone(timezone.utc)

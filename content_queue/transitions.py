@@ -16,6 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from content_queue.models import AuditEvent, PostTarget
+from content_queue.notifications import TARGET_STATUS_EVENTS, notify_target
 from content_queue.states import Status, TransitionConflict, check_transition
 
 
@@ -62,3 +63,5 @@ def transition(
     )
     session.flush()
     session.refresh(target_row)
+    if to.value in TARGET_STATUS_EVENTS:  # failed, unconfirmed, held: never silent
+        notify_target(session, target_row, now=now)

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from content_queue.errors import Conflict, ValidationFailed
 from content_queue.models import ROLES, Agency, ApiToken, AuditEvent, User
-from content_queue.passwords import hash_password, hash_token, new_api_token, verify_password
+from content_queue.passwords import (
+    MAX_PASSWORD,
+    hash_password,
+    hash_token,
+    new_api_token,
+    password_problem,
+    spend_verify_time,
+    verify_password,
+)
 from content_queue.timeutil import LocalTimeError, zone
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MIN_PASSWORD = 10
 
 
 def audit(
@@ -73,8 +81,9 @@ def create_user(
         fields["email"] = "Enter an email address such as pio@county911.gov."
     if role not in ROLES:
         fields["role"] = f"Role must be one of: {', '.join(ROLES)}."
-    if len(password) < MIN_PASSWORD:
-        fields["password"] = f"Use at least {MIN_PASSWORD} characters."
+    problem = password_problem(password, email=email)
+    if problem:
+        fields["password"] = problem
     if fields:
         raise ValidationFailed("The user could not be created.", fields=fields)
     if session.scalar(select(func.count()).select_from(User).where(User.email == email)):
@@ -91,17 +100,23 @@ def create_user(
 
 def set_password(session: Session, user: User, password: str, *, now: datetime,
                  actor_id: int | None = None) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise ValidationFailed("The password is too short.",
-                               fields={"password": f"Use at least {MIN_PASSWORD} characters."})
+    problem = password_problem(password, email=user.email)
+    if problem:
+        raise ValidationFailed(f"The password was not set: {problem}", code="weak_password",
+                               fields={"password": problem})
     user.password_hash = hash_password(password)
     audit(session, "user.password_set", actor_id=actor_id, entity_type="user", entity_id=user.id,
           now=now)
 
 
 def authenticate(session: Session, email: str, password: str, *, now: datetime) -> User | None:
+    if len(password) > MAX_PASSWORD:  # refused before any hashing
+        return None
     user = session.scalars(select(User).where(User.email == email.strip().lower())).first()
-    if user is None or not user.active or not verify_password(password, user.password_hash):
+    if user is None:
+        spend_verify_time(password)  # as long as a wrong password takes
+        return None
+    if not verify_password(password, user.password_hash) or not user.active:
         return None
     user.last_login_at = now
     return user
@@ -122,14 +137,40 @@ def create_api_token(session: Session, user: User, *, now: datetime, name: str =
     return token
 
 
-def user_for_token(session: Session, token: str, *, now: datetime) -> User | None:
+def find_api_token(session: Session, token: str) -> ApiToken | None:
+    """The live token (not revoked, its user active) for ``token``, or None. Only reads: an API
+    read must never need the write lock, so the token's use is stamped elsewhere
+    (:func:`record_token_uses`)."""
     row = session.scalars(
         select(ApiToken).where(ApiToken.token_hash == hash_token(token),
                                ApiToken.revoked_at.is_(None))
     ).first()
     if row is None or not row.user.active:
         return None
-    # Writing on every request would turn each API read into a write; a minute's precision is enough.
-    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
-        row.last_used_at = now
-    return row.user
+    return row
+
+
+def user_for_token(session: Session, token: str, *, now: datetime | None = None) -> User | None:
+    """The active user a live ``token`` belongs to, or None (``now`` is accepted for older
+    callers; looking a token up no longer stamps it)."""
+    row = find_api_token(session, token)
+    return row.user if row is not None else None
+
+
+def record_token_uses(session: Session, uses: Mapping[int, datetime]) -> None:
+    """Stamp ``last_used_at`` for many tokens in one statement (token id → time of use).
+
+    A stamp never moves backwards, so flushes from several processes can land in any order.
+    """
+    if not uses:
+        return
+    table = ApiToken.__table__
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("token_id"),
+               or_(table.c.last_used_at.is_(None), table.c.last_used_at < bindparam("used_at")))
+        .values(last_used_at=bindparam("used_at"))
+    )
+    session.connection().execute(
+        statement, [{"token_id": token_id, "used_at": used_at}
+                    for token_id, used_at in sorted(uses.items())])

@@ -116,6 +116,7 @@ def add_fault() -> tuple[Response, int]:
         delay=_number(body, "delay", 1, low=0, high=120),
         path_contains=body.get("path_contains"),
         request_kind=body.get("request_kind"),
+        probability=_number(body, "probability", 1, low=0.001, high=1),
     )
     sim_state().add_fault(fault)
     return jsonify({"fault": fault.to_json()}), 201

@@ -83,6 +83,7 @@ def load_into(state: SimState, data: dict[str, Any]) -> None:
                 extra=dict(raw.get("extra", {})),
             )
             state.posts.setdefault(post.platform, {})[post.id] = post
+        state.reindex()
         state.media = {}
         for raw in data.get("media", []):
             media = StoredMedia(

@@ -12,6 +12,7 @@ never rewritten, so reconciliation by time keeps working.
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -67,12 +68,18 @@ FAULT_KINDS = frozenset(
 )
 
 
+#: Request kinds that only read; a fault reaches them only when it names them.
+READ_KINDS = frozenset({"lookup"})
+
+
 @dataclass
 class Fault:
     """A queued failure, consumed by the next ``count`` matching write requests of a platform.
 
     ``request_kind`` (e.g. "post", "media") and ``path_contains`` narrow the match so a
-    test can fail the media upload but not the post that follows it.
+    test can fail the media upload but not the post that follows it. ``probability`` below 1
+    makes it fire on that share of matching requests (chaos tests: "10% of publish calls"); a
+    request it spares does not use up ``count``.
     """
 
     platform: str
@@ -82,6 +89,7 @@ class Fault:
     delay: float = 1.0
     path_contains: str | None = None
     request_kind: str | None = None
+    probability: float = 1.0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -92,6 +100,7 @@ class Fault:
             "delay": self.delay,
             "path_contains": self.path_contains,
             "request_kind": self.request_kind,
+            "probability": self.probability,
         }
 
 
@@ -114,11 +123,15 @@ class SimState:
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
+        self.random = random.Random()
         self.on_change: Callable[[SimState], None] | None = None
         self._clear()
 
     def _clear(self) -> None:
         self.posts: dict[str, dict[str, StoredPost]] = {}
+        #: (platform, handle, idempotency key) -> post id: a retried publish is found in O(1)
+        #: (a scan of every post made a 10,000-post burst quadratic, under the lock).
+        self.idempotency_index: dict[tuple[str, str, str], str] = {}
         self.media: dict[str, dict[str, StoredMedia]] = {}
         self.revoked: dict[str, set[str]] = {}
         self.clock_offset: float = 0.0
@@ -165,6 +178,7 @@ class SimState:
         with self.lock:
             post.clock_at_creation = self.clock_offset
             self.posts.setdefault(post.platform, {})[post.id] = post
+            self._index(post)
             self._changed()
             return post
 
@@ -183,10 +197,23 @@ class SimState:
 
     def find_by_idempotency_key(self, platform: str, handle: str, key: str) -> StoredPost | None:
         with self.lock:
-            for post in self.posts.get(platform, {}).values():
-                if post.handle == handle and post.idempotency_key == key:
-                    return post
+            post_id = self.idempotency_index.get((platform, handle, key))
+            post = self.posts.get(platform, {}).get(post_id) if post_id else None
+            if post is not None and post.handle == handle and post.idempotency_key == key:
+                return post
         return None
+
+    def _index(self, post: StoredPost) -> None:
+        if post.idempotency_key:
+            self.idempotency_index[(post.platform, post.handle, post.idempotency_key)] = post.id
+
+    def reindex(self) -> None:
+        """Rebuild the idempotency index after posts were loaded wholesale (persistence)."""
+        with self.lock:
+            self.idempotency_index = {}
+            for by_id in self.posts.values():
+                for post in by_id.values():
+                    self._index(post)
 
     def platform_data(self, platform: str) -> dict[str, Any]:
         """A platform's own scratch space (OAuth apps and codes, per-instance settings).
@@ -243,7 +270,11 @@ class SimState:
                     continue
                 if fault.request_kind not in (None, request_kind):
                     continue
+                if fault.request_kind is None and request_kind in READ_KINDS:
+                    continue  # an unqualified fault is for writes only
                 if fault.path_contains and fault.path_contains not in path:
+                    continue
+                if fault.probability < 1.0 and self.random.random() >= fault.probability:
                     continue
                 fault.count -= 1
                 if fault.count <= 0:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import click
 
-from tenfour.config import Settings, load_settings
+from tenfour.config import Settings, load_settings, make_private_dir
 
 
 def utcnow() -> datetime:
@@ -20,9 +20,11 @@ def _settings() -> Settings:
     return load_settings()
 
 
-def _setup_logging() -> None:
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def _setup_logging(settings: Settings) -> None:
+    """LOG_FORMAT=text (lines) or json (one object a line), at LOG_LEVEL."""
+    from tenfour.logging_setup import configure_logging
+
+    configure_logging(settings.log_format, settings.log_level)
 
 
 @click.group(help="Tenfour: outreach scheduler for 911 emergency communications centers.")
@@ -43,7 +45,9 @@ def run() -> None:
 def web(workers: int, threads: int) -> None:
     from tenfour.gunicorn_app import serve
 
-    serve(_settings(), workers=workers, threads=threads)
+    settings = _settings()
+    _setup_logging(settings)
+    serve(settings, workers=workers, threads=threads)
 
 
 def _celery(settings: Settings):
@@ -58,13 +62,23 @@ def _celery(settings: Settings):
 
 
 @main.command(help="A Celery worker for the publish and default queues.")
-@click.option("--concurrency", "-c", type=int, default=None, help="processes (default: settings)")
+@click.option("--concurrency", "-c", type=int, default=None,
+              help="processes or threads (default: WORKER_CONCURRENCY)")
+@click.option("--pool", type=click.Choice(["prefork", "threads", "solo"]), default=None,
+              help="prefork (default: WORKER_POOL) or threads: publishing mostly waits on the "
+                   "network, so a thread pool sized to burst x platform latency keeps up")
 @click.option("--loglevel", default="INFO", show_default=True)
-def worker(concurrency: int | None, loglevel: str) -> None:
+def worker(concurrency: int | None, pool: str | None, loglevel: str) -> None:
     settings = _settings()
+    if settings.log_format == "json":  # else Celery's own lines, as before
+        from tenfour.logging_setup import keep_celery_off_the_root_logger
+
+        _setup_logging(replace(settings, log_level=loglevel.upper()))
+        keep_celery_off_the_root_logger()
     celery_app = _celery(settings)
     celery_app.worker_main([
         "worker", "-Q", "publish,default", "-l", loglevel,
+        "-P", pool or settings.worker_pool,
         "-c", str(concurrency or settings.worker_concurrency),
         "--without-gossip", "--without-mingle", "-n", f"tenfour-{os.getpid()}@%h",
     ])
@@ -75,8 +89,9 @@ def scheduler() -> None:
     from workers.loop import SchedulerLoop
     from workers.runtime import get_runtime
 
-    _setup_logging()
-    _celery(_settings())
+    settings = _settings()
+    _setup_logging(settings)
+    _celery(settings)
     loop = SchedulerLoop(get_runtime())
     loop.install_signal_handlers()
     loop.run_forever()
@@ -87,7 +102,7 @@ def simulator() -> None:
     from simulator.server import serve
 
     settings = _settings()
-    settings.instance_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(settings.instance_dir)
     serve(settings.simulator_host, settings.simulator_port,
           data_file=str(settings.instance_dir / "simulator.json"))
 
@@ -199,6 +214,67 @@ def tokens_create(email: str, name: str) -> None:
         token = create_api_token(s, user, now=utcnow(), name=name)
     click.echo(f"Token for {email} ({user.role}); it is shown only once:", err=True)
     click.echo(token)
+
+
+def _pause_agency_and_actor(s, settings: Settings, email: str | None):
+    from content_queue.users import find_user, get_or_create_agency
+
+    if email:
+        user = find_user(s, email)
+        if user is None:
+            raise click.ClickException(f"No user with the email {email}.")
+        return user.agency_id, user
+    agency = get_or_create_agency(s, settings.agency_name, settings.agency_timezone, utcnow())
+    return agency.id, None
+
+
+@main.command(help="Pause outgoing posts (an incident): the whole agency, or some accounts.")
+@click.option("--reason", required=True, help="why; shown on every page and held post")
+@click.option("--account", "accounts", multiple=True, type=int,
+              help="an account id to pause (repeat for more); none: every account")
+@click.option("--email", default=None, help="record this approver or admin as the one pausing")
+def pause(reason: str, accounts: tuple[int, ...], email: str | None) -> None:
+    from content_queue.errors import ServiceError
+    from content_queue.pauses import create_pause
+
+    settings = _settings()
+    try:
+        with _session().session_scope() as s:
+            agency_id, actor = _pause_agency_and_actor(s, settings, email)
+            made = create_pause(s, actor=actor, agency_id=agency_id, reason=reason,
+                                account_ids=list(accounts) or None, now=utcnow())
+            scope = ("every account" if made.whole_agency
+                     else "account(s) " + ", ".join(str(i) for i in made.account_ids))
+            click.echo(f"Paused outgoing posts on {scope} (pause {made.id}): {made.reason}")
+    except ServiceError as exc:
+        _fail(exc)
+
+
+@main.command(help="Resume every active pause; held posts shift by the pause's length unless "
+                   "--held says otherwise.")
+@click.option("--held", type=click.Choice(["publish_now", "shift", "review"]), default="shift",
+              show_default=True, help="publish_now: spaced out now; shift: moved by the "
+                                      "pause's length; review: back for approval")
+@click.option("--email", default=None, help="record this approver or admin as the one resuming")
+def resume(held: str, email: str | None) -> None:
+    from content_queue.errors import ServiceError
+    from content_queue.pauses import active_pauses, resume_pause
+
+    settings = _settings()
+    try:
+        with _session().session_scope() as s:
+            agency_id, actor = _pause_agency_and_actor(s, settings, email)
+            pauses = active_pauses(s, agency_id)
+            if not pauses:
+                click.echo("Nothing is paused.")
+                return
+            for active in pauses:
+                result = resume_pause(s, actor=actor, pause_id=active.id, held=held,
+                                      now=utcnow(), budgets=settings.posting_budgets)
+                click.echo(f"Resumed pause {active.id} ({active.reason}): "
+                           f"{len(result.released)} held post(s), {held}.")
+    except ServiceError as exc:
+        _fail(exc)
 
 
 @main.group(help="Encryption keys for platform credentials.")

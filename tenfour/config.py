@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from content_queue.budgets import DEFAULT_BUDGETS, Budget, parse_budgets
+from content_queue.platforms import allowed_hosts as build_allowed_hosts, parse_allowed_hosts
+
 DEFAULT_INSTANCE_DIR = Path.cwd() / "instance"
 
 
@@ -53,12 +56,22 @@ class Settings:
     scheduler_tick_seconds: float = 0.25
     engagement_poll_seconds: float = 60.0
     claim_batch_size: int = 500
+    claim_ahead_seconds: float = 1.0
     publish_max_attempts: int = 5
-    stuck_after_seconds: float = 120.0
+    stuck_after_seconds: float = 30.0
+    stuck_running_after_seconds: float = 360.0
+    reap_every_seconds: float = 10.0
+    retry_backoff_seconds: float = 30.0
     visibility_timeout_seconds: int = 3600
     worker_concurrency: int = 2
+    worker_pool: str = "prefork"
     session_cookie_secure: bool = False
+    #: Failed sign-ins allowed per e-mail and per client address before 429 (limits' notation).
+    login_limit_per_email: str = "10 per 15 minutes"
+    login_limit_per_address: str = "30 per 15 minutes"
     platform_api_base_urls: Mapping[str, str] = field(default_factory=dict)
+    #: PLATFORM_ALLOWED_HOSTS: hosts added to each platform's outbound allow-list ("*" = all).
+    platform_allowed_hosts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     x_price_per_post: float = 0.015
     x_price_per_link_post: float = 0.2
     public_base_url: str = "http://127.0.0.1:5000"
@@ -66,6 +79,19 @@ class Settings:
     agency_name: str = "Metro 911 Communications"
     agency_timezone: str = "America/Chicago"
     testing: bool = False
+    #: Per-platform posting budgets (POSTING_BUDGETS overrides the platforms' published limits).
+    posting_budgets: Mapping[str, Budget] = field(default_factory=lambda: dict(DEFAULT_BUDGETS))
+    smtp_host: str = ""  # e-mail notifications are off while empty
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "tenfour@localhost"
+    smtp_starttls: bool = True
+    webhook_url: str = ""  # the agency webhook is off while empty
+    webhook_secret: str = ""
+    scheduler_stall_seconds: float = 180.0
+    log_format: str = "text"  # "json": one JSON object a line
+    log_level: str = "INFO"
 
     @property
     def sqlite(self) -> bool:
@@ -80,6 +106,12 @@ class Settings:
     def default_base_urls(self) -> dict[str, str]:
         """Per-platform API hosts; the sandbox lives on the simulator unless configured."""
         return {"sandbox": self.simulator_url + "/sandbox", **self.platform_api_base_urls}
+
+    @property
+    def allowed_hosts(self) -> dict[str, tuple[str, ...]]:
+        """Per platform, the only hosts connectors may send requests (and tokens) to."""
+        return build_allowed_hosts(self.default_base_urls, dict(self.platform_allowed_hosts),
+                             self.simulator_url)
 
 
 PLATFORM_URL_VARS = {
@@ -100,11 +132,18 @@ OAUTH_CLIENT_VARS = {
 }
 
 
+def make_private_dir(path: Path) -> None:
+    """The instance folder is its owner's only (0700): it holds the keys and the database."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_mode & 0o077:
+        os.chmod(path, 0o700)
+
+
 def _read_or_create_secret(path: Path, factory) -> str:
     """Keep generated secrets in the instance folder so restarts keep sessions and tokens readable."""
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     value = factory()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -116,6 +155,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the environment once. Missing secrets are generated into ``instance/`` on first use."""
     env = os.environ if env is None else env
     instance_dir = Path(env.get("TENFOUR_INSTANCE_DIR") or DEFAULT_INSTANCE_DIR).resolve()
+    if instance_dir.exists():  # an older install's folder is narrowed; a new one is made 0700
+        make_private_dir(instance_dir)
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'tenfour.db'}"
 
     secret_key = env.get("SECRET_KEY") or _read_or_create_secret(
@@ -154,18 +195,58 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         scheduler_tick_seconds=_float(env.get("SCHEDULER_TICK_SECONDS"), 0.25),
         engagement_poll_seconds=_float(env.get("ENGAGEMENT_POLL_SECONDS"), 60.0),
         claim_batch_size=_int(env.get("CLAIM_BATCH_SIZE"), 500),
+        claim_ahead_seconds=_float(env.get("CLAIM_AHEAD_SECONDS"), 1.0),
         publish_max_attempts=_int(env.get("PUBLISH_MAX_ATTEMPTS"), 5),
-        stuck_after_seconds=_float(env.get("STUCK_AFTER_SECONDS"), 120.0),
+        stuck_after_seconds=_float(env.get("STUCK_AFTER_SECONDS"), 30.0),
+        stuck_running_after_seconds=_float(env.get("STUCK_RUNNING_AFTER_SECONDS"), 360.0),
+        reap_every_seconds=_float(env.get("REAP_EVERY_SECONDS"), 10.0),
+        retry_backoff_seconds=_float(env.get("RETRY_BACKOFF_SECONDS"), 30.0),
         visibility_timeout_seconds=_int(env.get("VISIBILITY_TIMEOUT_SECONDS"), 3600),
         worker_concurrency=_int(env.get("WORKER_CONCURRENCY"), 2),
+        worker_pool=_worker_pool(env.get("WORKER_POOL")),
         session_cookie_secure=_bool(env.get("SESSION_COOKIE_SECURE"), False),
+        login_limit_per_email=env.get("LOGIN_LIMIT_PER_EMAIL") or "10 per 15 minutes",
+        login_limit_per_address=env.get("LOGIN_LIMIT_PER_ADDRESS") or "30 per 15 minutes",
         platform_api_base_urls=bases,
+        platform_allowed_hosts=parse_allowed_hosts(env.get("PLATFORM_ALLOWED_HOSTS")),
         x_price_per_post=_float(env.get("X_PRICE_PER_POST"), 0.015),
         x_price_per_link_post=_float(env.get("X_PRICE_PER_LINK_POST"), 0.2),
         agency_name=env.get("TENFOUR_AGENCY_NAME", "Metro 911 Communications"),
         agency_timezone=env.get("TENFOUR_TIMEZONE", "America/Chicago"),
         testing=_bool(env.get("TENFOUR_TESTING"), False),
+        posting_budgets=parse_budgets(env.get("POSTING_BUDGETS")),
+        smtp_host=env.get("SMTP_HOST", "").strip(),
+        smtp_port=_int(env.get("SMTP_PORT"), 587),
+        smtp_username=env.get("SMTP_USERNAME", ""),
+        smtp_password=env.get("SMTP_PASSWORD", ""),
+        smtp_from=env.get("SMTP_FROM") or "tenfour@localhost",
+        smtp_starttls=_bool(env.get("SMTP_STARTTLS"), True),
+        webhook_url=env.get("WEBHOOK_URL", "").strip(),
+        webhook_secret=env.get("WEBHOOK_SECRET", ""),
+        scheduler_stall_seconds=_float(env.get("SCHEDULER_STALL_SECONDS"), 180.0),
+        log_format=_log_format(env.get("LOG_FORMAT")),
+        log_level=(env.get("LOG_LEVEL") or "INFO").strip().upper(),
     )
+
+
+WORKER_POOLS = ("prefork", "threads", "solo")
+
+
+def _worker_pool(value: str | None) -> str:
+    pool = (value or "prefork").strip().lower()
+    if pool not in WORKER_POOLS:
+        raise ValueError(f"WORKER_POOL={value!r} is not a worker pool Tenfour runs; use one of "
+                         f"{', '.join(WORKER_POOLS)} (threads suits publishing, which mostly "
+                         "waits on the network).")
+    return pool
+
+
+def _log_format(value: str | None) -> str:
+    fmt = (value or "text").strip().lower()
+    if fmt not in ("text", "json"):
+        raise ValueError(f"LOG_FORMAT={value!r}: use text (lines for people) or json (one "
+                         "JSON object a line, for log collectors).")
+    return fmt
 
 
 def _new_fernet_key() -> str:

@@ -1,9 +1,9 @@
-"""Demo data for `tenfour run`: an agency, a demo admin whose password is printed, and sandbox
-accounts pointing at the local simulator. Idempotent: a second run creates nothing."""
+"""Demo data for `tenfour run`: an agency, a demo admin whose password is printed once (when
+it is created; it is stored nowhere but as a hash), and sandbox accounts pointing at the local
+simulator. Idempotent: a second run creates nothing and says how to reset the password."""
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timezone
 from typing import Iterator
 
@@ -24,16 +24,13 @@ DEMO_ACCOUNTS = [
 ]
 
 
-def _store_password(path, password: str) -> None:
-    """Keep the demo password (and only the demo's) so every `make run` can print it again."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(password + "\n")
+#: Where older versions kept the demo password in plain text; removed when found.
+OLD_PASSWORD_FILE = "demo-admin-password"
 
 
 def bootstrap(settings: Settings, database: Database) -> Iterator[str]:
     now = datetime.now(timezone.utc)
-    password_file = settings.instance_dir / "demo-admin-password"
+    old_file = settings.instance_dir / OLD_PASSWORD_FILE
     cipher = CredentialCipher(settings.encryption_keys)
     with database.session_scope() as s:
         agency = get_or_create_agency(s, settings.agency_name, settings.agency_timezone, now)
@@ -43,10 +40,6 @@ def bootstrap(settings: Settings, database: Database) -> Iterator[str]:
             password = generate_password()
             admin = create_user(s, agency_id=agency.id, email=DEMO_EMAIL, role="admin",
                                 password=password, now=now, display_name="Demo admin")
-            settings.instance_dir.mkdir(parents=True, exist_ok=True)
-            _store_password(password_file, password)
-        elif password_file.exists():
-            password = password_file.read_text().strip()
         existing = set(s.scalars(select(SocialAccount.handle)
                                  .where(SocialAccount.platform == "sandbox")))
         for handle, name in DEMO_ACCOUNTS:
@@ -55,9 +48,12 @@ def bootstrap(settings: Settings, database: Database) -> Iterator[str]:
                             display_name=name, credentials={"access_token": f"demo-{handle}"},
                             now=now)
                 yield f"Connected sandbox account @{handle}."
+    if old_file.exists():
+        old_file.unlink()
+        yield f"Removed {old_file} (it held the demo password in plain text)."
     yield f"Demo admin: {DEMO_EMAIL}"
     if password:
-        yield f"Password: {password}"
+        yield f"Password: {password}  (shown this once: Tenfour keeps only its hash)"
     else:
-        yield "Password: (set earlier; reset it with `tenfour users set-password --email "\
-              f"{DEMO_EMAIL}`)"
+        yield "Password: shown when the demo admin was created; to set a new one run "\
+              f"`tenfour users set-password --email {DEMO_EMAIL}`"

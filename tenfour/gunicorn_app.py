@@ -5,6 +5,7 @@ from __future__ import annotations
 from gunicorn.app.base import BaseApplication
 
 from tenfour.config import Settings
+from tenfour.logging_setup import gunicorn_logconfig
 
 
 class _App(BaseApplication):
@@ -25,7 +26,9 @@ class _App(BaseApplication):
 
 
 def serve(settings: Settings, *, workers: int = 2, threads: int = 4) -> None:
+    logconfig = gunicorn_logconfig(settings.log_format, settings.log_level)
     _App(settings, {
+        **({"logconfig_dict": logconfig} if logconfig else {}),
         "bind": f"{settings.host}:{settings.port}",
         "workers": workers,
         "threads": threads,

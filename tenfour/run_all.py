@@ -18,7 +18,7 @@ import threading
 import time
 from typing import Mapping
 
-from tenfour.config import Settings
+from tenfour.config import Settings, make_private_dir
 from tenfour.embedded_redis import EmbeddedRedis, EmbeddedRedisError
 from tenfour.supervisor import RestartPolicy, Supervisor
 
@@ -60,7 +60,7 @@ def child_env(settings: Settings, redis_url: str, base: Mapping[str, str] | None
 
 def run_all(settings: Settings) -> int:
     """Run everything until Ctrl-C or until a part dies; return the exit code for the shell."""
-    settings.instance_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(settings.instance_dir)
     busy = _busy_ports(settings)
     if busy:
         for what, host, port in busy:

@@ -3,38 +3,28 @@ set), settings pointing at it, and small factories for agencies, users and accou
 
 Each test gets its own SQLite file or its own PostgreSQL schema, dropped afterwards, so tests
 never see each other's rows and can run their own worker processes against the same database.
+(Domain unit tests use the faster rolled-back transaction of tests/unit/conftest.py instead.)
 """
 
 from __future__ import annotations
 
-import os
 import secrets
-from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
-from urllib.parse import quote
 
 import pytest
-from cryptography.fernet import Fernet
-from sqlalchemy import create_engine, text
 
 from content_queue.crypto import CredentialCipher
 from content_queue.db import Database
 from content_queue.models import Base
-from tenfour.config import Settings, load_settings
-
-PG_URL = os.environ.get("TEST_DATABASE_URL")
-BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+from tenfour.config import Settings
+from tests.databases import BACKENDS, scratch_database_url
+from tests.settings import make_test_settings
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _pg_schema_url(schema: str) -> str:
-    sep = "&" if "?" in PG_URL else "?"
-    return f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
 
 
 @pytest.fixture(autouse=True)
@@ -47,19 +37,8 @@ def fast_password_hashing(monkeypatch):
 @pytest.fixture(params=BACKENDS)
 def db_url(request, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database URL on each backend."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'tenfour-test.db'}"
-        return
-    schema = f"t_{secrets.token_hex(6)}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _pg_schema_url(schema)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_database_url(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
@@ -74,14 +53,7 @@ def db(db_url: str) -> Iterator[Database]:
 
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
-    base = load_settings({
-        "TENFOUR_INSTANCE_DIR": str(tmp_path / "instance"),
-        "DATABASE_URL": db_url,
-        "SECRET_KEY": "test-secret-" + secrets.token_hex(8),
-        "TENFOUR_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "TENFOUR_TESTING": "1",
-    })
-    return replace(base, scheduler_tick_seconds=0.1)
+    return make_test_settings(db_url, tmp_path / "instance")
 
 
 @pytest.fixture

@@ -9,6 +9,10 @@ together; the shared request plumbing is in :mod:`web.common`, which imports no 
 - ``posts/``     the queue, a post's page and its buttons, compose, image bytes
 - ``accounts/``  the social accounts: list, check, disable, credentials, connect flows
 - ``campaigns/`` campaigns and what their posts will cost
+- ``notifications/`` what needs a person (failed, unconfirmed, held posts; accounts to
+                 reconnect; a stalled scheduler), and the header's unread count
+- ``pauses/``    the incident pause: start and resume it, and the banner every page shows
+                 while one is active (the header's "Pause outgoing posts" button)
 - ``api/``       JSON API v1, one module per resource
 
 The areas to come get a package of their own beside these: ``calendar/``, ``approvals/``,
@@ -35,13 +39,20 @@ from web.accounts import views as accounts_views
 from web.accounts.blueprint import bp as accounts_bp
 from web.api import common as api_common
 from web.api import media as api_media
+from web.api import notifications as api_notifications
+from web.api import pauses as api_pauses
 from web.api import posts as api_posts
 from web.api import resources as api_resources
+from web.api import targets as api_targets
 from web.api.blueprint import bp as api_bp
 from web.campaigns import views as campaigns_views
-from web.common import auth, errors, formatting, health, security, state
+from web.common import (auth, converters, errors, formatting, health, metrics, security,
+                        state)
+from web.common.probe import BrokerProbe
 from web.common.settings import WebSettings
 from web.dashboard import views as dashboard_views
+from web.notifications import views as notifications_views
+from web.pauses import views as pauses_views
 from web.posts import compose as posts_compose
 from web.posts import media as posts_media
 from web.posts import views as posts_views
@@ -51,18 +62,20 @@ csrf = CSRFProtect()
 #: The pages' blueprints, in the order they are registered (which is also the order Flask
 #: searches their template folders after ``web/templates``).
 AREAS = (dashboard_views.bp, posts_compose.bp, posts_views.bp, accounts_bp, campaigns_views.bp,
-         posts_media.bp, health.bp)
+         posts_media.bp, notifications_views.bp, pauses_views.bp, health.bp, metrics.bp)
 #: Modules that only put routes on a blueprint listed elsewhere: importing them above is what
 #: registers those routes (named here so the imports read as used).
 ROUTE_MODULES = (accounts_views, accounts_credentials, accounts_connect,
-                 api_common, api_media, api_posts, api_resources)
+                 api_common, api_media, api_notifications, api_pauses, api_posts, api_resources,
+                 api_targets)
 
 
 def create_app(settings: WebSettings, *, db: Database | None = None,
-               linker: AccountLinker | None = None) -> Flask:
+               linker: AccountLinker | None = None, probe: BrokerProbe | None = None) -> Flask:
     """Build the app from the ``settings`` the composition root read; ``db`` defaults to
-    ``settings.database_url``; ``linker`` (account connection) is given by
-    ``tenfour.wsgi.build_app``, since web may not import the connectors itself."""
+    ``settings.database_url``; ``linker`` (account connection) and ``probe`` (the broker
+    side of /readyz and /metrics) are given by ``tenfour.wsgi.build_app``, since web may not
+    import the connectors or the broker client itself."""
     db = db or Database(settings.database_url)
     app = Flask(__name__)
     app.config.update(
@@ -72,13 +85,15 @@ def create_app(settings: WebSettings, *, db: Database | None = None,
         WTF_CSRF_TIME_LIMIT=None,  # a post drafted over a long shift must still submit
     )
     app.json.sort_keys = False  # keep the documented field order in API answers
+    converters.init_app(app)  # before any route is added
     security.configure_cookies(app, settings)
     state.init_app(app, state.TenfourState(settings=settings, db=db,
                                            cipher=CredentialCipher(settings.encryption_keys),
-                                           linker=linker))
+                                           linker=linker, probe=probe))
     csrf.init_app(app)
     auth.init_app(app)
     formatting.init_app(app)
+    notifications_views.init_app(app)  # the unread count in every page's header
     errors.init_app(app, api_http_error=api_common.http_error_response,
                     api_server_error=api_common.server_error_response,
                     csrf_recovery={"compose.compose": posts_compose.render_compose_after_csrf})

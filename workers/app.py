@@ -14,6 +14,7 @@ from __future__ import annotations
 from celery import Celery
 from celery.signals import worker_process_init
 
+from content_queue.notifications import deliver_after_commit
 from workers.runtime import Runtime, set_runtime
 
 PUBLISH_QUEUE = "publish"
@@ -45,6 +46,9 @@ def create_celery(runtime: Runtime) -> Celery:
         task_routes={"tenfour.publish_target": {"queue": PUBLISH_QUEUE}},
         task_time_limit=300,
         task_soft_time_limit=240,
+        # A publish call must be over before its stamp counts as abandoned
+        # (STUCK_RUNNING_AFTER_SECONDS): only then may another delivery look it up and re-post.
+        task_annotations={"tenfour.publish_target": publish_time_limits(settings)},
         broker_transport_options={"visibility_timeout": settings.visibility_timeout_seconds},
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
@@ -55,8 +59,18 @@ def create_celery(runtime: Runtime) -> Celery:
     worker_process_init.connect(_dispose_inherited_connections, weak=False)
     import workers.tasks  # noqa: F401  (registers the shared tasks on this app)
 
+    # Notifications recorded in this process go to a worker once their transaction commits.
+    deliver_after_commit(runtime.db, workers.tasks.enqueue_notifications)
+
     app.finalize()
     return app
+
+
+def publish_time_limits(settings) -> dict[str, float]:
+    """Hard and soft limits for one publish task: at most 300 s, and always well inside the
+    time after which the reaper presumes an attempt dead (5/6 of it)."""
+    hard = max(1.0, min(300.0, settings.stuck_running_after_seconds * 5 / 6))
+    return {"time_limit": hard, "soft_time_limit": hard * 0.8}
 
 
 def _dispose_inherited_connections(**_kwargs) -> None:

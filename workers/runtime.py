@@ -42,7 +42,8 @@ class Runtime:
         return connector_for(platform, handle=handle,
                              credentials=self.cipher.decrypt(credentials_encrypted),
                              api_base_url=api_base_url,
-                             default_base_urls=self.settings.default_base_urls)
+                             default_base_urls=self.settings.default_base_urls,
+                             allowed_hosts=self.settings.allowed_hosts)
 
 
 _runtime: Runtime | None = None

@@ -6,7 +6,7 @@ attributes down; nothing under ``workers/`` reads the environment or imports ``t
 
 from __future__ import annotations
 
-from typing import Mapping, Protocol
+from typing import Any, Mapping, Protocol, Sequence
 
 
 class WorkerSettings(Protocol):
@@ -18,9 +18,28 @@ class WorkerSettings(Protocol):
     scheduler_tick_seconds: float
     engagement_poll_seconds: float
     claim_batch_size: int
+    claim_ahead_seconds: float
     publish_max_attempts: int
     stuck_after_seconds: float
+    stuck_running_after_seconds: float
+    reap_every_seconds: float
+    retry_backoff_seconds: float
     visibility_timeout_seconds: int
+    #: platform -> content_queue.budgets.Budget (the claim-time posting budget)
+    posting_budgets: Mapping[str, Any]
+    smtp_host: str
+    smtp_port: int
+    smtp_username: str
+    smtp_password: str
+    smtp_from: str
+    smtp_starttls: bool
+    webhook_url: str
+    webhook_secret: str
+    scheduler_stall_seconds: float
 
     @property
     def default_base_urls(self) -> Mapping[str, str]: ...
+
+    @property
+    def allowed_hosts(self) -> Mapping[str, Sequence[str]]:
+        """Per platform, the only hosts requests (and the account's token) may go to."""

@@ -6,6 +6,10 @@ this process; importing this module reads no settings.
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
+from typing import Sequence
+
 from celery import current_app, shared_task
 
 from workers.jobs import (
@@ -16,12 +20,16 @@ from workers.jobs import (
     publish_one,
     reap_stuck_targets,
 )
+from workers.notify_delivery import MAX_RETRIES, DeliveryFailed, deliver, retry_countdown
 from workers.runtime import get_runtime
+
+log = logging.getLogger("tenfour.worker")
 
 
 @shared_task(name="tenfour.publish_target")
-def publish_target(target_id: int) -> str:
-    return publish_one(get_runtime(), target_id)
+def publish_target(target_id: int, due_at: str | None = None) -> str:
+    due = datetime.fromisoformat(due_at) if due_at else None
+    return publish_one(get_runtime(), target_id, due_at=due)
 
 
 @shared_task(name="tenfour.poll_engagement")
@@ -55,8 +63,40 @@ def check_one_account(account_id: int) -> str:
     return check_account(get_runtime(), account_id)
 
 
-def enqueue_publish(target_ids) -> None:
-    """Send one publish task per target over a single broker connection."""
+def enqueue_publish(target_ids: Sequence[int]) -> None:
+    """Send one publish task per target over one broker connection.
+
+    The scheduler hands ids on in chunks (one claim of up to ``CLAIM_BATCH_SIZE``, enqueued as
+    soon as it commits; a full claim makes the loop claim again at once). Each message carries
+    its target's due instant when the claim was made ahead (see ``scheduler.DueTarget``), so
+    the worker waits the last fraction of a second itself. A message per target, not one per
+    chunk: a chunk would serialize its targets in one worker slot (the later ones late) and a
+    killed worker would hand the whole chunk back.
+    """
     with current_app.producer_or_acquire() as producer:
         for target_id in target_ids:
-            publish_target.apply_async((target_id,), producer=producer)
+            due = getattr(target_id, "due_at", None)
+            publish_target.apply_async(
+                (int(target_id), due.isoformat() if due else None), producer=producer)
+
+
+@shared_task(name="tenfour.deliver_notification", bind=True, max_retries=MAX_RETRIES)
+def deliver_notification(self, notification_id: int) -> str:
+    try:
+        return deliver(get_runtime(), notification_id,
+                       final=self.request.retries >= self.max_retries)
+    except DeliveryFailed as exc:
+        raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries))
+
+
+def enqueue_notifications(notification_ids: Sequence[int]) -> None:
+    """Hand new notifications to the workers (called after the commit that recorded them).
+    A broker outage is logged, not raised: the rows are saved and the scheduler's watch sends
+    them again (content_queue.notification_delivery.undelivered)."""
+    try:
+        with current_app.producer_or_acquire() as producer:
+            for notification_id in notification_ids:
+                deliver_notification.apply_async((int(notification_id),), producer=producer)
+    except Exception as exc:  # noqa: BLE001 - any broker error: the watch re-sends
+        log.warning("could not hand on %d notifications (%s: %s); they are sent later",
+                    len(notification_ids), type(exc).__name__, exc)

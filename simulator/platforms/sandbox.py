@@ -30,7 +30,9 @@ was revoked (``POST /_sim/revoke`` or a ``revoke_token`` fault). Missing → 401
     oldest first; unknown post → 404 ``not_found``.
 
 Pages (HTML, not logged): ``/sandbox/feed``, ``/sandbox/@<handle>/<id>``, ``/sandbox/media/<id>``.
-Faults apply to the two writes: request kinds ``"media"`` and ``"post"``.
+Faults apply to the two writes, request kinds ``"media"`` and ``"post"``, and to the recent-posts
+look-up, request kind ``"lookup"`` (a failing look-up after a dropped connection). A fault with no
+``request_kind`` matches the writes only.
 """
 
 from __future__ import annotations
@@ -207,6 +209,9 @@ def list_posts(handle: str) -> Response:
     if limit is None or not 1 <= limit <= 100:
         raise ApiError(400, "invalid_request", "'limit' must be from 1 to 100.")
     since = _parse_since(request.args.get("since"))
+    faulted = apply_faults(NAME, "lookup")
+    if faulted is not None:
+        return faulted
     posts = [p for p in sim_state().list_posts(NAME, handle) if since is None or p.created_at >= since]
     return jsonify({"posts": [_post_json(p) for p in reversed(posts)][:limit]})
 

@@ -1,15 +1,17 @@
 """The real stack for integration tests: an embedded Redis server, the platform simulator over
-HTTP, and Celery worker / scheduler processes started with `tenfour worker` / `tenfour scheduler`
-against the test's own database."""
+HTTP, the web app, Chromium, and Celery worker / scheduler processes started with
+`tenfour worker` / `tenfour scheduler` against the test's own database.
+
+Redis, the simulator and (per module) Chromium are started once per test process — under
+pytest-xdist, once per xdist worker, each on free ports. A module whose tests can share one
+Celery worker uses the ``module_*`` fixtures (see test_publishing_loop.py): one database, one
+worker and one scheduler for the module's tests, instead of processes started and stopped per
+test.
+"""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import threading
-import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -18,11 +20,16 @@ import redis
 import requests
 from celery import Celery
 
+from content_queue.db import Database
+from content_queue.models import Base
 from simulator.server import RunningSimulator, start_in_thread
 from tenfour.config import Settings
 from tenfour.embedded_redis import EmbeddedRedis
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.databases import BACKENDS, scratch_database_url
+from tests.integration.browser_support import chromium, chromium_executable
+from tests.integration.processes import WORKER_ARGS, Proc, process_env, start_process
+from tests.settings import make_test_settings
+from web import create_app
 
 
 @pytest.fixture(scope="session")
@@ -91,64 +98,25 @@ def stack_settings(settings: Settings, sim: Sim, redis_url: str) -> Settings:
     return replace(settings, redis_url=redis_url, simulator_url=sim.url)
 
 
-def process_env(settings: Settings, **extra: str) -> dict[str, str]:
-    """The environment a `tenfour` child process needs to share this test's world."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TENFOUR_", "DATABASE_"))}
-    env.update({
-        "TENFOUR_INSTANCE_DIR": str(settings.instance_dir),
-        "DATABASE_URL": settings.database_url,
-        "REDIS_URL": settings.redis_url or "",
-        "SECRET_KEY": settings.secret_key,
-        "TENFOUR_ENCRYPTION_KEYS": ",".join(settings.encryption_keys),
-        "SIMULATOR_URL": settings.simulator_url,
-        "SCHEDULER_TICK_SECONDS": str(settings.scheduler_tick_seconds),
-        "ENGAGEMENT_POLL_SECONDS": "3600",
-        "PYTHONUNBUFFERED": "1",
-    })
-    env.update(extra)
-    return env
+@pytest.fixture
+def app(settings: Settings, db: Database):
+    """The web app on this test's database, configured as in production (CSRF on)."""
+    return create_app(settings, db=db)
 
 
-@dataclass
-class Proc:
-    name: str
-    popen: subprocess.Popen
-    log: list[str]
-
-    def text(self) -> str:
-        return "".join(self.log)
-
-    def wait_for(self, needle: str, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if needle in self.text():
-                return
-            if self.popen.poll() is not None:
-                break
-            time.sleep(0.05)
-        raise AssertionError(f"{self.name} did not print {needle!r}:\n{self.text()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.terminate()
-            try:
-                self.popen.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
+@pytest.fixture
+def client(app):
+    """Flask's test client for ``app``: no server, no browser."""
+    return app.test_client()
 
 
-def start_process(name: str, args: list[str], env: dict[str, str]) -> Proc:
-    popen = subprocess.Popen([sys.executable, "-m", "tenfour", *args], cwd=ROOT, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    log: list[str] = []
-
-    def pump() -> None:
-        for line in popen.stdout:
-            log.append(line)
-
-    threading.Thread(target=pump, daemon=True).start()
-    return Proc(name, popen, log)
+@pytest.fixture(scope="module")
+def chromium_browser():
+    """A headless Chromium for the module's tests (each opens its own context); skips the
+    test, with the reason, when there is no Chromium."""
+    chromium_executable()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture
@@ -168,7 +136,7 @@ def spawn(stack_settings: Settings) -> Iterator[Callable[..., Proc]]:
 
 @pytest.fixture
 def worker(spawn) -> Proc:
-    proc = spawn("worker", "worker", "-c", "1", "--loglevel", "INFO")
+    proc = spawn("worker", *WORKER_ARGS)
     proc.wait_for("ready.", timeout=60)
     return proc
 
@@ -189,12 +157,49 @@ def celery_client(redis_url: str) -> Iterator[Celery]:
     app.close()
 
 
-def wait_until(predicate: Callable[[], object], timeout: float = 20.0, interval: float = 0.05,
-               message: str = "condition") -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+# -- one database and one Celery worker per module ----------------------------------------------
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_db_url(request, tmp_path_factory) -> Iterator[str]:
+    """A database with the tables made, shared by a module's tests on each backend.
+
+    Rows are kept between tests (each test builds its own): ids are then never reused, so a
+    late message from an earlier test can never act on a later test's rows.
+    """
+    with scratch_database_url(request.param, tmp_path_factory.mktemp("db")) as url:
+        database = Database(url)
+        Base.metadata.create_all(database.engine)
+        database.engine.dispose()
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_settings(module_db_url: str, tmp_path_factory, redis_server: EmbeddedRedis,
+                    simulator_server: RunningSimulator) -> Settings:
+    settings = make_test_settings(module_db_url, Path(tmp_path_factory.mktemp("instance")))
+    return replace(settings, redis_url=redis_server.url, simulator_url=simulator_server.url)
+
+
+@pytest.fixture(scope="module")
+def module_worker(module_settings: Settings, redis_server: EmbeddedRedis) -> Iterator[Proc]:
+    """One `tenfour worker` for the module's tests, started on an emptied Redis (nothing from an
+    earlier module reaches it). Tests take it through a ``worker`` fixture returning
+    ``module_worker.from_here()``, so each reads only its own part of the log."""
+    redis.Redis.from_url(redis_server.url).flushall()
+    proc = start_process("worker", list(WORKER_ARGS), process_env(module_settings))
+    try:
+        proc.wait_for("ready.", timeout=60)
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture(scope="module")
+def module_scheduler(module_settings: Settings, module_worker: Proc) -> Iterator[Proc]:
+    """One `tenfour scheduler` for the module's tests, beside ``module_worker``."""
+    proc = start_process("scheduler", ["scheduler"], process_env(module_settings))
+    try:
+        proc.wait_for("scheduler ticking", timeout=30)
+        yield proc
+    finally:
+        proc.stop()

@@ -11,14 +11,13 @@ from datetime import datetime, timedelta, timezone
 from io import BytesIO
 
 import pytest
-from PIL import Image
 
 from content_queue.models import PostTarget
 from tests.integration.harnesses.facebook import PAGE_ID
 from tests.integration.harnesses.instagram import IG_USER_ID
-from tests.integration.harnesses.x import oauth2_credentials
 from tests.integration.browser_support import serve
-from tests.integration.conftest import wait_until
+from tests.integration.harnesses.x import oauth2_credentials
+from tests.integration.helpers import jpeg, wait_until
 from web import create_app
 
 pytestmark = pytest.mark.slow
@@ -28,12 +27,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _jpeg() -> bytes:
-    buf = BytesIO()
-    Image.new("RGB", (320, 200), (180, 20, 40)).save(buf, format="JPEG")
-    return buf.getvalue()
 
 
 def test_one_post_with_an_image_reaches_every_platform_once(
@@ -69,8 +62,9 @@ def test_one_post_with_an_image_reaches_every_platform_once(
     app = create_app(settings, db=db)
     client = app.test_client()
     auth = {"Authorization": f"Bearer {token}"}
+    image = jpeg((320, 200), (180, 20, 40))
     upload = client.post("/api/v1/media", headers=auth, content_type="multipart/form-data",
-                         data={"file": (BytesIO(_jpeg()), "shift.jpg"), "alt_text": alt})
+                         data={"file": (BytesIO(image), "shift.jpg"), "alt_text": alt})
     assert upload.status_code == 201, upload.get_json()
     when = datetime.now(timezone.utc) + timedelta(seconds=3)
     created = client.post("/api/v1/posts", headers=auth, json={

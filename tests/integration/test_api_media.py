@@ -12,16 +12,9 @@ from sqlalchemy import func, select
 from content_queue.media import MAX_UPLOAD
 from content_queue.models import Agency, MediaAsset, Post
 from content_queue.users import create_api_token, create_user
-from web import create_app
+from tests.integration.helpers import X_CREDENTIALS, assert_api_error, count_rows, png
 
-X_CREDENTIALS = {"consumer_key": "ck", "consumer_secret": "cs", "access_token": "at",
-                 "access_token_secret": "ats"}
 ALT = "Two dispatchers at their consoles during the storm"
-
-
-@pytest.fixture
-def client(settings, db):
-    return create_app(settings, db=db).test_client()
 
 
 @pytest.fixture
@@ -33,12 +26,6 @@ def world(factory):
             "bluesky": factory.account("bluesky", credentials={"identifier": "metro911.bsky.social",
                                                                "app_password": "abcd-efgh"}),
             "x": factory.account("x", credentials=X_CREDENTIALS)}
-
-
-def png(size=(40, 30), color=(200, 30, 30)) -> bytes:
-    buf = BytesIO()
-    Image.new("RGB", size, color).save(buf, format="PNG")
-    return buf.getvalue()
 
 
 def jpeg_with_gps() -> bytes:
@@ -61,19 +48,6 @@ def upload(client, headers, data: bytes | None = None, alt: str | None = ALT,
                        content_type="multipart/form-data")
 
 
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    body = response.get_json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "fields"}
-    assert body["error"]["code"] == code and body["error"]["message"]
-    return body["error"]
-
-
-def media_count(db) -> int:
-    with db.session_scope(write=False) as s:
-        return s.scalar(select(func.count()).select_from(MediaAsset))
-
-
 def create_post(client, world, media_ids, account="sandbox", text="Storm prep tips."):
     when = (datetime.now(timezone.utc) + timedelta(hours=3)).isoformat()
     return client.post("/api/v1/posts", headers=world["approver"], json={
@@ -82,7 +56,7 @@ def create_post(client, world, media_ids, account="sandbox", text="Storm prep ti
 
 
 def test_png_upload_answers_201_with_its_facts_and_is_readable(client, world):
-    response = upload(client, world["approver"], png((40, 30)))
+    response = upload(client, world["approver"], png(size=(40, 30)))
     assert response.status_code == 201, response.get_data(as_text=True)
     body = response.get_json()
     assert (body["width"], body["height"], body["mime_type"]) == (40, 30, "image/png")
@@ -101,9 +75,9 @@ def test_png_upload_answers_201_with_its_facts_and_is_readable(client, world):
 ], ids=["truncated-png", "not-an-image", "no-alt", "blank-alt", "no-file"])
 def test_bad_uploads_are_refused_with_422_and_nothing_is_stored(client, world, db, data, alt,
                                                                  code, field):
-    error = assert_error(upload(client, world["approver"], data, alt), 422, code)
+    error = assert_api_error(upload(client, world["approver"], data, alt), 422, code)
     assert field in error["fields"]
-    assert media_count(db) == 0
+    assert count_rows(db, MediaAsset) == 0
 
 
 def test_gps_metadata_never_leaves_tenfour(client, world, db, settings):
@@ -124,15 +98,15 @@ def test_gps_metadata_never_leaves_tenfour(client, world, db, settings):
 
 def test_an_upload_over_16_mb_is_refused_with_413_in_the_api_shape(client, world, db):
     response = upload(client, world["approver"], b"\0" * (MAX_UPLOAD + 300 * 1024))
-    error = assert_error(response, 413, "too_large")
+    error = assert_api_error(response, 413, "too_large")
     assert "16 MB" in error["message"]
-    assert media_count(db) == 0
+    assert count_rows(db, MediaAsset) == 0
 
 
 def test_viewers_cannot_upload_and_tokens_are_required(client, world, db):
-    assert_error(upload(client, world["viewer"], png()), 403, "forbidden")
-    assert_error(upload(client, {}, png()), 401, "unauthorized")
-    assert media_count(db) == 0
+    assert_api_error(upload(client, world["viewer"], png()), 403, "forbidden")
+    assert_api_error(upload(client, {}, png()), 401, "unauthorized")
+    assert count_rows(db, MediaAsset) == 0
 
 
 def test_another_agencys_image_is_not_found_nor_attachable(client, world, db, factory):
@@ -145,9 +119,9 @@ def test_another_agencys_image_is_not_found_nor_attachable(client, world, db, fa
                            password=factory.password, now=datetime.now(timezone.utc))
         token = create_api_token(s, user, now=datetime.now(timezone.utc))
     theirs = upload(client, {"Authorization": f"Bearer {token}"}, png()).get_json()["id"]
-    assert_error(client.get(f"/api/v1/media/{theirs}", headers=world["approver"]), 404,
-                 "not_found")
-    assert_error(create_post(client, world, [theirs]), 422, "unknown_media")
+    assert_api_error(client.get(f"/api/v1/media/{theirs}", headers=world["approver"]), 404,
+                     "not_found")
+    assert_api_error(create_post(client, world, [theirs]), 422, "unknown_media")
 
 
 def test_post_with_media_ids_carries_the_images_in_order(client, world, db):
@@ -164,8 +138,8 @@ def test_post_with_media_ids_carries_the_images_in_order(client, world, db):
 def test_five_images_to_bluesky_are_refused_naming_the_platform_and_rule(client, world, db):
     ids = [upload(client, world["approver"], png(color=(i, i, i))).get_json()["id"]
            for i in range(5)]
-    error = assert_error(create_post(client, world, ids, account="bluesky"), 422,
-                         "too_many_images")
+    error = assert_api_error(create_post(client, world, ids, account="bluesky"), 422,
+                             "too_many_images")
     assert "Bluesky" in error["message"] and "images" in error["message"]
     assert "5 images; the limit is 4" in error["message"]
     with db.session_scope(write=False) as s:
@@ -178,8 +152,8 @@ def test_alt_text_over_xs_limit_is_refused_for_x_but_fine_elsewhere(client, worl
     long_alt = "A dispatcher answers a call. " * 42  # ~1,200 characters: upload allows 1,500
     assert 1000 < len(long_alt.strip()) <= 1500
     media_id = upload(client, world["approver"], png(), alt=long_alt).get_json()["id"]
-    error = assert_error(create_post(client, world, [media_id], account="x"), 422,
-                         "alt_text_too_long")
+    error = assert_api_error(create_post(client, world, [media_id], account="x"), 422,
+                             "alt_text_too_long")
     assert error["message"].startswith("X:") and "alt text" in error["message"]
     assert "the limit is 1000" in error["message"]
     assert create_post(client, world, [media_id], account="sandbox").status_code == 201

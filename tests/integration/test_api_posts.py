@@ -8,24 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from content_queue.models import AuditEvent, Post, PostTarget, User
-from web import create_app
-
-X_CREDENTIALS = {"consumer_key": "ck", "consumer_secret": "cs", "access_token": "at",
-                 "access_token_secret": "ats"}
+from tests.integration.helpers import X_CREDENTIALS, assert_api_error
 
 
 def iso_in(delta: timedelta) -> str:
     return (datetime.now(timezone.utc) + delta).isoformat()
-
-
-@pytest.fixture
-def app(settings, db):
-    return create_app(settings, db=db)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 @pytest.fixture
@@ -46,16 +33,6 @@ def counts(db) -> tuple[int, int]:
     with db.session_scope(write=False) as s:
         return (s.scalar(select(func.count()).select_from(Post)),
                 s.scalar(select(func.count()).select_from(PostTarget)))
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    body = response.get_json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "fields"}
-    assert body["error"]["code"] == code
-    assert body["error"]["message"]
-    return body["error"]
 
 
 def create(client, world, who="approver", **overrides):
@@ -82,8 +59,8 @@ def test_approver_post_is_scheduled_and_readable(client, world):
     again = client.get(f"/api/v1/posts/{post['id']}", headers=auth(world, "viewer"))
     assert again.status_code == 200
     assert again.get_json()["targets"] == post["targets"]
-    assert_error(client.get("/api/v1/posts/999999", headers=auth(world, "viewer")), 404,
-                 "not_found")
+    assert_api_error(client.get("/api/v1/posts/999999", headers=auth(world, "viewer")), 404,
+                     "not_found")
 
 
 def test_pio_post_awaits_approval_and_another_approver_approves_it(client, world):
@@ -99,15 +76,15 @@ def test_pio_post_awaits_approval_and_another_approver_approves_it(client, world
 
 def test_pio_cannot_approve_own_post(client, world):
     post = create(client, world, who="pio").get_json()
-    assert_error(client.post(f"/api/v1/posts/{post['id']}/approve", headers=auth(world, "pio")),
-                 403, "forbidden")
+    assert_api_error(client.post(f"/api/v1/posts/{post['id']}/approve", headers=auth(world, "pio")),
+                     403, "forbidden")
     still = client.get(f"/api/v1/posts/{post['id']}", headers=auth(world, "pio")).get_json()
     assert still["status"] == "awaiting_approval"
 
     draft = create(client, world, who="pio", submit=False).get_json()
     assert draft["status"] == "draft"
-    assert_error(client.post(f"/api/v1/posts/{draft['id']}/approve",
-                             headers=auth(world, "approver")), 409, "nothing_to_approve")
+    assert_api_error(client.post(f"/api/v1/posts/{draft['id']}/approve",
+                                 headers=auth(world, "approver")), 409, "nothing_to_approve")
 
 
 def test_approver_cannot_approve_own_waiting_post(client, world, db):
@@ -115,8 +92,8 @@ def test_approver_cannot_approve_own_waiting_post(client, world, db):
     post = create(client, world, who="pio").get_json()
     with db.session_scope() as s:
         s.get(User, world["users"]["pio"].id).role = "approver"
-    error = assert_error(client.post(f"/api/v1/posts/{post['id']}/approve",
-                                     headers=auth(world, "pio")), 403, "own_post")
+    error = assert_api_error(client.post(f"/api/v1/posts/{post['id']}/approve",
+                                         headers=auth(world, "pio")), 403, "own_post")
     assert "own post" in error["message"]
     approved = client.post(f"/api/v1/posts/{post['id']}/approve", headers=auth(world, "approver"))
     assert approved.get_json()["status"] == "scheduled"
@@ -124,7 +101,7 @@ def test_approver_cannot_approve_own_waiting_post(client, world, db):
 
 def test_viewer_cannot_create_posts(client, world, db):
     before = counts(db)
-    assert_error(create(client, world, who="viewer"), 403, "forbidden")
+    assert_api_error(create(client, world, who="viewer"), 403, "forbidden")
     assert counts(db) == before
 
 
@@ -150,7 +127,7 @@ def test_bad_post_input_is_refused_and_nothing_is_created(client, world, db):
     for case, overrides, code, field in BAD_POST_INPUT:
         response = create(client, world, **overrides)
         assert response.status_code == 422, case
-        error = assert_error(response, 422, code)
+        error = assert_api_error(response, 422, code)
         assert field in error["fields"], case
         assert counts(db) == before, case
         if case == "no offset":
@@ -159,8 +136,8 @@ def test_bad_post_input_is_refused_and_nothing_is_created(client, world, db):
 
 def test_text_too_long_for_x_is_refused(client, world, db):
     before = counts(db)
-    error = assert_error(create(client, world, text="a" * 281, account_ids=[world["x"].id]),
-                         422, "text_too_long")
+    error = assert_api_error(create(client, world, text="a" * 281, account_ids=[world["x"].id]),
+                             422, "text_too_long")
     assert "281" in error["message"] and "280" in error["message"]
     assert error["fields"]["text"]
     assert counts(db) == before
@@ -174,7 +151,7 @@ def test_malformed_json_is_400_invalid_json(client, world, db):
         response = client.post("/api/v1/posts", data=body, content_type="application/json",
                                headers=auth(world, "approver"))
         assert response.status_code == 400, body
-        assert_error(response, 400, "invalid_json")
+        assert_api_error(response, 400, "invalid_json")
     assert counts(db) == before
 
 
@@ -196,10 +173,10 @@ def test_list_posts_filters_and_paginates(client, world):
 
     capped = client.get("/api/v1/posts?per_page=1000", headers=auth(world, "viewer")).get_json()
     assert capped["per_page"] == 200
-    assert_error(client.get("/api/v1/posts?status=lost", headers=auth(world, "viewer")), 422,
-                 "unknown_status")
-    assert_error(client.get("/api/v1/posts?page=zero", headers=auth(world, "viewer")), 422,
-                 "invalid_parameter")
+    assert_api_error(client.get("/api/v1/posts?status=lost", headers=auth(world, "viewer")), 422,
+                     "unknown_status")
+    assert_api_error(client.get("/api/v1/posts?page=zero", headers=auth(world, "viewer")), 422,
+                     "invalid_parameter")
 
 
 def test_reject_sends_back_to_draft_with_reason(client, world, db):
@@ -222,13 +199,13 @@ def test_reschedule_and_cancel(client, world):
     assert moved.status_code == 200
     assert moved.get_json()["targets"][0]["scheduled_at"] == later.isoformat().replace("+00:00", "Z")
 
-    assert_error(client.post(f"/api/v1/posts/{post['id']}/reschedule",
-                             json={"scheduled_at": "2031-01-01T09:00"},
-                             headers=auth(world, "approver")), 422, "invalid_time")
+    assert_api_error(client.post(f"/api/v1/posts/{post['id']}/reschedule",
+                                 json={"scheduled_at": "2031-01-01T09:00"},
+                                 headers=auth(world, "approver")), 422, "invalid_time")
 
-    assert_error(client.post(f"/api/v1/posts/{post['id']}/cancel", headers=auth(world, "pio")),
-                 403, "forbidden")  # not the author, not an approver
+    assert_api_error(client.post(f"/api/v1/posts/{post['id']}/cancel", headers=auth(world, "pio")),
+                     403, "forbidden")  # not the author, not an approver
     canceled = client.post(f"/api/v1/posts/{post['id']}/cancel", headers=auth(world, "approver"))
     assert canceled.status_code == 200 and canceled.get_json()["status"] == "canceled"
-    assert_error(client.post(f"/api/v1/posts/{post['id']}/cancel",
-                             headers=auth(world, "approver")), 409, "not_cancelable")
+    assert_api_error(client.post(f"/api/v1/posts/{post['id']}/cancel",
+                                 headers=auth(world, "approver")), 409, "not_cancelable")

@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
 
 from content_queue.models import Campaign, SocialAccount, User
-from web import create_app
-from web.auth import WebUser
-
-
-@pytest.fixture
-def client(settings, db):
-    return create_app(settings, db=db).test_client()
+from tests.integration.helpers import assert_api_error, count_rows
+from web.common.auth import WebUser
 
 
 @pytest.fixture
@@ -24,19 +18,6 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    body = response.get_json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "fields"}
-    assert body["error"]["code"] == code
-    return body["error"]
-
-
-def count(db, model) -> int:
-    with db.session_scope(write=False) as s:
-        return s.scalar(select(func.count()).select_from(model))
-
-
 def test_api_needs_a_valid_bearer_token(client, factory, db):
     cases = [({}, "unauthorized"), ({"Authorization": "Basic dXNlcjpwYXNz"}, "unauthorized"),
              ({"Authorization": "Bearer "}, "unauthorized"),
@@ -44,7 +25,7 @@ def test_api_needs_a_valid_bearer_token(client, factory, db):
     for headers, code in cases:
         response = client.get("/api/v1/accounts", headers=headers)
         assert response.status_code == 401, headers
-        assert_error(response, 401, code)
+        assert_api_error(response, 401, code)
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
     # A logged-in browser session is not a credential here (so the API needs no CSRF token).
@@ -53,14 +34,14 @@ def test_api_needs_a_valid_bearer_token(client, factory, db):
         session["_user_id"] = WebUser(user).get_id()
         session["_fresh"] = True
     assert client.get("/").status_code == 200  # the session is good for the pages…
-    assert_error(client.get("/api/v1/accounts"), 401, "unauthorized")  # …but not for the API
+    assert_api_error(client.get("/api/v1/accounts"), 401, "unauthorized")  # …but not for the API
 
     # A deactivated user's tokens stop working.
     token = factory.token(user)
     assert client.get("/api/v1/accounts", headers=bearer(token)).status_code == 200
     with db.session_scope() as s:
         s.get(User, user.id).active = False
-    assert_error(client.get("/api/v1/accounts", headers=bearer(token)), 401, "invalid_token")
+    assert_api_error(client.get("/api/v1/accounts", headers=bearer(token)), 401, "invalid_token")
 
 
 def test_list_accounts_never_shows_credentials(client, factory, tokens):
@@ -76,13 +57,13 @@ def test_list_accounts_never_shows_credentials(client, factory, tokens):
 def test_admin_adds_an_account(client, tokens, db, cipher):
     response = client.post("/api/v1/accounts", headers=bearer(tokens["admin"]), json={
         "platform": "mastodon", "handle": "@metro911", "display_name": "Metro 911",
-        "api_base_url": "https://mastodon.example/",
-        "credentials": {"instance_url": "https://mastodon.example", "access_token": "tok-123"},
+        "api_base_url": "https://mastodon.social/",
+        "credentials": {"instance_url": "https://mastodon.social", "access_token": "tok-123"},
     })
     assert response.status_code == 201
     body = response.get_json()
     assert body["handle"] == "metro911" and body["status"] == "active"
-    assert body["api_base_url"] == "https://mastodon.example"
+    assert body["api_base_url"] == "https://mastodon.social"
     assert "tok-123" not in response.get_data(as_text=True)
     with db.session_scope(write=False) as s:
         stored = s.get(SocialAccount, body["id"])
@@ -91,17 +72,17 @@ def test_admin_adds_an_account(client, tokens, db, cipher):
 
     again = client.post("/api/v1/accounts", headers=bearer(tokens["admin"]), json={
         "platform": "mastodon", "handle": "metro911",
-        "credentials": {"instance_url": "https://mastodon.example", "access_token": "t"}})
-    assert_error(again, 409, "account_exists")
-    assert count(db, SocialAccount) == 1
+        "credentials": {"instance_url": "https://mastodon.social", "access_token": "t"}})
+    assert_api_error(again, 409, "account_exists")
+    assert count_rows(db, SocialAccount) == 1
 
 
 def test_only_admins_add_accounts(client, tokens, db):
     for role in ("pio", "viewer"):
         response = client.post("/api/v1/accounts", headers=bearer(tokens[role]), json={
             "platform": "sandbox", "handle": "metro", "credentials": {"access_token": "t"}})
-        assert_error(response, 403, "forbidden")
-    assert count(db, SocialAccount) == 0
+        assert_api_error(response, 403, "forbidden")
+    assert count_rows(db, SocialAccount) == 0
 
 
 BAD_ACCOUNTS = [
@@ -117,9 +98,9 @@ BAD_ACCOUNTS = [
 def test_bad_account_input_is_refused(client, tokens, db):
     for body, field in BAD_ACCOUNTS:
         response = client.post("/api/v1/accounts", headers=bearer(tokens["admin"]), json=body)
-        error = assert_error(response, 422, "validation_failed")
+        error = assert_api_error(response, 422, "validation_failed")
         assert field in error["fields"], body
-    assert count(db, SocialAccount) == 0
+    assert count_rows(db, SocialAccount) == 0
 
 
 def test_campaigns_create_and_list(client, tokens, db):
@@ -140,17 +121,17 @@ def test_bad_campaign_input_is_refused(client, tokens, db):
              ({"name": "Spring", "starts_on": "2031-05-01", "ends_on": "2031-04-01"}, "ends_on"),
              ({"name": ["Spring"]}, "name")]
     for body, field in cases:
-        error = assert_error(client.post("/api/v1/campaigns", headers=bearer(tokens["pio"]),
-                                         json=body), 422, "validation_failed")
+        error = assert_api_error(client.post("/api/v1/campaigns", headers=bearer(tokens["pio"]),
+                                             json=body), 422, "validation_failed")
         assert field in error["fields"], body
-    assert_error(client.post("/api/v1/campaigns", headers=bearer(tokens["viewer"]),
-                             json={"name": "Spring"}), 403, "forbidden")
-    assert count(db, Campaign) == 0
+    assert_api_error(client.post("/api/v1/campaigns", headers=bearer(tokens["viewer"]),
+                                 json={"name": "Spring"}), 403, "forbidden")
+    assert count_rows(db, Campaign) == 0
 
 
 def test_unknown_routes_and_methods_answer_json(client, tokens):
     for path in ("/api/v1/nothing-here", "/api/v2/posts", "/api/"):
-        assert_error(client.get(path, headers=bearer(tokens["admin"])), 404, "not_found")
+        assert_api_error(client.get(path, headers=bearer(tokens["admin"])), 404, "not_found")
     response = client.delete("/api/v1/accounts", headers=bearer(tokens["admin"]))
-    assert_error(response, 405, "method_not_allowed")
+    assert_api_error(response, 405, "method_not_allowed")
     assert "GET" in response.headers["Allow"]

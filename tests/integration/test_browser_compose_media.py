@@ -4,43 +4,26 @@ and estimated charge, then queueing it."""
 from __future__ import annotations
 
 import re
-from io import BytesIO
 
 import pytest
-from PIL import Image
 
 from content_queue.models import Post
 from content_queue.platforms import count_x_weighted
-from tests.integration.browser_support import (
-    account_checkbox,
-    chromium,
-    chromium_executable,
-    login,
-    serve,
-)
-from web import create_app
+from tests.integration.browser_support import account_checkbox, login, serve
+from tests.integration.helpers import X_CREDENTIALS, jpeg
 
 pytestmark = pytest.mark.browser
 
-X_CREDENTIALS = {"consumer_key": "ck", "consumer_secret": "cs", "access_token": "at",
-                 "access_token_secret": "ats"}
 
-
-def jpeg() -> bytes:
-    buf = BytesIO()
-    Image.new("RGB", (320, 200), (180, 40, 40)).save(buf, format="JPEG")
-    return buf.getvalue()
-
-
-def test_compose_with_an_image_previews_x_count_and_cost_then_queues(settings, db, factory):
-    chromium_executable()
+def test_compose_with_an_image_previews_x_count_and_cost_then_queues(app, db, factory,
+                                                                     chromium_browser):
     approver = factory.user("approver")
     factory.account("x", handle="metro911", credentials=X_CREDENTIALS)
     factory.account("sandbox", handle="metro911_sandbox")
     text = "Winter storm shelters:\nhttps://metro911.gov/shelters — open all night."
     problems: list[str] = []
-    with serve(create_app(settings, db=db)) as base_url, chromium() as browser:
-        context = browser.new_context()
+    with serve(app) as base_url:
+        context = chromium_browser.new_context()
         context.set_default_timeout(10_000)
         context.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         context.on("weberror", lambda e: problems.append(str(e.error)))
@@ -52,7 +35,8 @@ def test_compose_with_an_image_previews_x_count_and_cost_then_queues(settings, d
         account_checkbox(page, "@metro911 X").check()
         account_checkbox(page, "@metro911_sandbox").check()
         page.get_by_label("Image 1 file").set_input_files(
-            {"name": "shelter.jpg", "mimeType": "image/jpeg", "buffer": jpeg()})
+            {"name": "shelter.jpg", "mimeType": "image/jpeg",
+             "buffer": jpeg((320, 200), (180, 40, 40))})
         alt = page.get_by_label(re.compile(r"^Alt text for image 1\b"))
         alt.fill("The gym at Lincoln High set up with cots")
         assert page.locator("#alt-0-count").inner_text() == "40 / 1,500 characters"

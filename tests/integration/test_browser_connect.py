@@ -15,12 +15,7 @@ from sqlalchemy import select
 
 from content_queue.models import SocialAccount
 from tenfour.wsgi import build_app
-from tests.integration.browser_support import (
-    chromium,
-    chromium_executable,
-    login,
-    serve,
-)
+from tests.integration.browser_support import login, serve
 from tests.integration.test_web_connect import linked_settings
 
 pytestmark = pytest.mark.browser
@@ -33,12 +28,12 @@ def _shot(page, name: str) -> None:
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
-def test_admin_connects_x_by_clicking_through_the_consent_page(settings, db, sim, factory):
-    chromium_executable()
+def test_admin_connects_x_by_clicking_through_the_consent_page(settings, db, sim, factory,
+                                                               chromium_browser):
     admin = factory.user("admin")
     app = build_app(linked_settings(settings, sim), db=db)
-    with serve(app) as base_url, chromium() as browser:
-        context = browser.new_context()
+    with serve(app) as base_url:
+        context = chromium_browser.new_context()
         context.set_default_timeout(10_000)
         problems: list[str] = []
         context.on("console", lambda msg: problems.append(msg.text)

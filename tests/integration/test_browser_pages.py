@@ -8,37 +8,20 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from content_queue.platforms import count_x_weighted
-from tests.integration.browser_support import (
-    account_checkbox,
-    chromium,
-    chromium_executable,
-    compose,
-    login,
-    serve,
-)
-from web import create_app
+from tests.integration.browser_support import account_checkbox, compose, login, serve
+from tests.integration.helpers import X_CREDENTIALS
 
 pytestmark = pytest.mark.browser
 
-X_CREDENTIALS = {"consumer_key": "ck", "consumer_secret": "cs", "access_token": "at",
-                 "access_token_secret": "ats"}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium_executable()  # skip early, with the reason, when there is no Chromium
-    with chromium() as browser:
-        yield browser
-
 
 @pytest.fixture
-def base_url(settings, db):
-    with serve(create_app(settings, db=db)) as url:
+def base_url(app):
+    with serve(app) as url:
         yield url
 
 
 @pytest.fixture
-def open_tab(browser, base_url):
+def open_tab(chromium_browser, base_url):
     """Opens browser tabs (one context each); any script error or CSP violation fails the test.
 
     Depends on ``base_url`` so the tabs close before the server stops.
@@ -46,7 +29,7 @@ def open_tab(browser, base_url):
     contexts, problems = [], []
 
     def _open():
-        context = browser.new_context()
+        context = chromium_browser.new_context()
         context.set_default_timeout(10_000)
         context.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
         context.on("weberror", lambda error: problems.append(str(error.error)))

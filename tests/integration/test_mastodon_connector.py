@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -13,6 +12,7 @@ from connectors.mastodon import MastodonConnector, oauth_finish, oauth_start
 from content_queue.ports import MediaItem, Permanent, PublishRequest, Transient
 from tests.integration.harnesses.base import make_image
 from tests.integration.harnesses.mastodon import make_connector
+from tests.integration.helpers import PageForm
 
 REDIRECT = "http://tenfour.test/accounts/oauth/mastodon/callback"
 
@@ -129,25 +129,11 @@ def test_the_simulator_refuses_media_that_is_still_processing(sim) -> None:
     assert status.json() == {"error": "Cannot attach files that have not finished processing. Try again in a moment!"}
 
 
-class _Form(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.action, self.fields = "", {}
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        a = dict(attrs)
-        if tag == "form":
-            self.action = a.get("action", "")
-        elif tag == "input" and a.get("name"):
-            self.fields[a["name"]] = a.get("value", "")
-
-
 def _consent(sim, url: str, **choices: str) -> requests.Response:
     """What the PIO's browser does: open the consent page, press a button, get redirected."""
     page = requests.get(url, timeout=5)
     assert page.status_code == 200 and "Authorize" in page.text
-    form = _Form()
-    form.feed(page.text)
+    form = PageForm(page.text)
     return requests.post(sim.url + form.action, data={**form.fields, **choices}, allow_redirects=False, timeout=5)
 
 

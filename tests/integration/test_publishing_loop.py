@@ -5,7 +5,7 @@ dropped after the platform accepted the post) is handled without losing or doubl
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -13,13 +13,52 @@ from sqlalchemy import select, update
 from content_queue.models import AuditEvent, PostTarget, SocialAccount, User
 from content_queue.services import queue_post
 from content_queue.states import Status
-from tests.integration.conftest import wait_until
+from tests.integration.helpers import utcnow, wait_until
 
-pytestmark = pytest.mark.slow
+# One xdist process runs the module, so its worker below is started once per backend.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("publishing_loop")]
+
+#: Target states the scheduler or worker would still act on.
+UNFINISHED = ("draft", "awaiting_approval", "scheduled", "publishing", "held")
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+# -- one database, one `tenfour worker` and one `tenfour scheduler` for the module's tests -------
+# No test stops either process, and each builds its own rows and reads only its own target, so
+# they share them instead of starting two processes per test. What a test leaves due is canceled
+# after it (``nothing_left_due``), so it can never be published during a later test.
+
+@pytest.fixture
+def db_url(module_db_url: str) -> str:
+    return module_db_url
+
+
+@pytest.fixture
+def settings(module_settings):
+    return module_settings
+
+
+@pytest.fixture
+def redis_url(module_settings) -> str:
+    """Not emptied between tests: the module's worker is listening on it."""
+    return module_settings.redis_url
+
+
+@pytest.fixture
+def worker(module_worker):
+    return module_worker.from_here()
+
+
+@pytest.fixture
+def scheduler_proc(module_scheduler):
+    return module_scheduler.from_here()
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_due(db):
+    yield
+    with db.session_scope() as s:
+        s.execute(update(PostTarget).where(PostTarget.status.in_(UNFINISHED))
+                  .values(status=Status.CANCELED.value))
 
 
 def _queue(db, factory, sim, *, text: str, seconds_ahead: float = 1.5, role: str = "admin"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import re
 import signal
 import subprocess
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tenfour.supervisor import Supervisor
+from tests.integration.helpers import pid_gone
 
 REPO = Path(__file__).resolve().parents[2]
 PY = sys.executable
@@ -39,26 +39,6 @@ STUBBORN = textwrap.dedent("""
     time.sleep(120)
 """)
 QUITTER = "import sys, time; time.sleep(0.5); print('quitting with 3', flush=True); sys.exit(3)"
-
-
-def _gone(pid: int, timeout: float = 10.0) -> bool:
-    """True once ``pid`` is no longer a running process (a zombie counts as gone)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with open(f"/proc/{pid}/stat") as fh:
-                if fh.read().rsplit(")", 1)[1].split()[0] == "Z":
-                    return True
-        except FileNotFoundError:
-            return True
-        except OSError:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
 
 
 class SupervisorProcess:
@@ -154,7 +134,7 @@ def test_sigterm_to_the_supervisor_stops_every_child(spawn) -> None:
     sup.proc.send_signal(signal.SIGTERM)
     assert sup.finish() == 0
     for name, pid in pids.items():
-        assert _gone(pid), f"{name} (pid {pid}) survived its supervisor"
+        assert pid_gone(pid), f"{name} (pid {pid}) survived its supervisor"
     # Stopped in reverse order of registration, each after the previous one is gone.
     said = [line.split()[1] for line in sup.lines if line.endswith("got SIGTERM")]
     assert said == ["scheduler", "worker", "web"]
@@ -167,7 +147,7 @@ def test_a_child_that_exits_3_stops_the_others_and_fails_the_supervisor(spawn) -
     assert code == 3
     assert any("flaky exited unexpectedly with code 3" in line for line in sup.lines)
     for pid in pids:
-        assert _gone(pid)
+        assert pid_gone(pid)
 
 
 def test_a_child_ignoring_sigterm_is_killed_after_the_grace_period(spawn) -> None:
@@ -176,7 +156,7 @@ def test_a_child_ignoring_sigterm_is_killed_after_the_grace_period(spawn) -> Non
     started = time.monotonic()
     sup.proc.send_signal(signal.SIGINT)
     assert sup.finish() == 0
-    assert _gone(pid)
+    assert pid_gone(pid)
     assert time.monotonic() - started < 10
     assert any("stubborn ignored SIGTERM" in line for line in sup.lines)
 
@@ -188,4 +168,4 @@ def test_children_die_when_the_supervisor_is_sigkilled(spawn) -> None:
     sup.proc.kill()
     sup.finish()
     for pid in pids:
-        assert _gone(pid), f"pid {pid} outlived a SIGKILLed supervisor"
+        assert pid_gone(pid), f"pid {pid} outlived a SIGKILLed supervisor"

@@ -8,7 +8,6 @@ import html
 import re
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from html.parser import HTMLParser
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
@@ -19,9 +18,10 @@ from content_queue.accounts import mark_reconnect_needed
 from content_queue.models import PostTarget, SocialAccount, User
 from content_queue.services import queue_post
 from tenfour.wsgi import build_app
+from tests.integration.helpers import PageForm
 from tests.integration.web_client import FormClient
 from web import create_app
-from web.connect import FLOWS_KEY
+from web.accounts.connect import FLOWS_KEY
 
 HANDOFF_RE = re.compile(r'id="continue-link" href="([^"]+)"')
 SEALED_RE = re.compile(r'name="candidates" value="([^"]+)"')
@@ -85,26 +85,12 @@ def admin(browser, factory):
     return user
 
 
-class _Form(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.action, self.fields = None, {}
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        a = dict(attrs)
-        if tag == "form" and self.action is None:
-            self.action = a.get("action", "")
-        elif tag == "input" and a.get("name"):
-            self.fields[a["name"]] = a.get("value", "")
-
-
 def consent(url: str, decision: str, **fields: str) -> str:
     """What the admin does on the platform: open the consent page, press a button. Returns
     where the platform sends the browser back to."""
     page = requests.get(url, timeout=5)
     assert page.status_code == 200, page.text
-    form = _Form()
-    form.feed(page.text)
+    form = PageForm(page.text)
     answer = requests.post(urljoin(url, form.action), data={**form.fields, **fields, "decision": decision},
                            allow_redirects=False, timeout=5)
     assert answer.status_code in (302, 303), answer.text

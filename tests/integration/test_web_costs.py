@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,22 +14,17 @@ from content_queue.campaigns import CampaignInput, create_campaign
 from content_queue.costs import estimate_campaign_cost
 from content_queue.models import User
 from content_queue.services import queue_post
+from tests.integration.helpers import X_CREDENTIALS, utcnow
 from tests.integration.web_client import login_client
-from web import create_app
 
-X_CREDENTIALS = {"consumer_key": "ck", "consumer_secret": "cs", "access_token": "at",
-                 "access_token_secret": "ats"}
 #: Not the defaults, so the tests prove the page reads the configuration.
 PRICES = {"x_price_per_post": 0.02, "x_price_per_link_post": 0.25}
 
 
 @pytest.fixture
-def client(settings, db):
-    return create_app(replace(settings, **PRICES), db=db).test_client()
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+def settings(settings):
+    """This module's price table (the ``app`` and ``client`` fixtures are built from it)."""
+    return replace(settings, **PRICES)
 
 
 @pytest.fixture

@@ -4,40 +4,18 @@ with errors, the signed-in thumbnail route and the signed public URL platforms f
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from io import BytesIO
 
-import pytest
-from PIL import Image
 from sqlalchemy import func, select
 
 from content_queue.media import media_signature, store_media
 from content_queue.models import Agency, MediaAsset, Post, User
 from content_queue.users import create_user
+from tests.integration.helpers import count_rows, png, utcnow
 from tests.integration.web_client import CSRF_RE, login_client
-from web import create_app
 
 MEDIA_ID_RE = re.compile(r'name="media_ids" value="(\d+)"')
-
-
-@pytest.fixture
-def app(settings, db):
-    return create_app(settings, db=db)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-def png(color=(200, 30, 30), size=(40, 30)) -> bytes:
-    buf = BytesIO()
-    Image.new("RGB", size, color).save(buf, format="PNG")
-    return buf.getvalue()
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def login(client, user, password) -> None:
@@ -48,11 +26,6 @@ def stored(db, user, data: bytes, alt: str = "A smoke alarm on a ceiling") -> Me
     with db.session_scope() as s:
         return store_media(s, actor=s.get(User, user.id), data=data, filename="alarm.png",
                            alt_text=alt, now=utcnow())
-
-
-def media_count(db) -> int:
-    with db.session_scope(write=False) as s:
-        return s.scalar(select(func.count()).select_from(MediaAsset))
 
 
 def compose(client, account_ids, *, files=None, when=True, **extra):
@@ -171,7 +144,7 @@ def test_a_refused_form_keeps_uploaded_images_so_nothing_is_uploaded_twice(clien
     html = response.get_data(as_text=True)
     assert "Choose the time to publish." in html
     ids = [int(i) for i in MEDIA_ID_RE.findall(html)]
-    assert len(ids) == 2 and media_count(db) == 2
+    assert len(ids) == 2 and count_rows(db, MediaAsset) == 2
     for media_id in ids:  # thumbnails, from the signed-in route, with their alt text
         assert f'src="/media/{media_id}" alt="' in html
     assert 'alt="Red"' in html and 'alt="Blue"' in html
@@ -180,7 +153,7 @@ def test_a_refused_form_keeps_uploaded_images_so_nothing_is_uploaded_twice(clien
     response = compose(client, [account.id], media_ids=[str(i) for i in ids])
     post_id = new_post_id(response)
     assert post_media(db, post_id) == [(ids[0], "Red"), (ids[1], "Blue")]
-    assert media_count(db) == 2
+    assert count_rows(db, MediaAsset) == 2
 
 
 def test_a_bad_file_is_named_while_the_good_one_is_kept(client, factory, db):
@@ -196,14 +169,14 @@ def test_a_bad_file_is_named_while_the_good_one_is_kept(client, factory, db):
     assert "Image 2: notes.txt: This file is not an image Tenfour can post." in html
     assert "A chart of call volume</textarea>" in html  # the alt text is kept for the retry
     (kept,) = MEDIA_ID_RE.findall(html)
-    assert media_count(db) == 1
+    assert count_rows(db, MediaAsset) == 1
 
     # An image with no alt text is refused on its own slot; the kept one still travels.
     response = compose(client, [account.id], media_ids=[kept],
                        files={"image-0": (png((9, 9, 9)), "no-alt.png")}, **{"alt-0": " "})
     assert response.status_code == 422
     assert "alt text is required" in response.get_data(as_text=True)
-    assert media_count(db) == 1
+    assert count_rows(db, MediaAsset) == 1
 
     post_id = new_post_id(compose(client, [account.id], media_ids=[kept]))
     assert post_media(db, post_id) == [(int(kept), "A good photo")]
@@ -229,7 +202,7 @@ def test_a_platform_rule_on_images_comes_back_with_the_images_kept(client, facto
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "Instagram: image 1 is image/png, which it does not accept." in html
-    assert len(MEDIA_ID_RE.findall(html)) == 1 and media_count(db) == 1
+    assert len(MEDIA_ID_RE.findall(html)) == 1 and count_rows(db, MediaAsset) == 1
 
 
 def test_a_compose_form_over_the_size_limit_gets_a_friendly_page(app, client, factory, db):
@@ -242,7 +215,7 @@ def test_a_compose_form_over_the_size_limit_gets_a_friendly_page(app, client, fa
     assert response.status_code == 413
     html = response.get_data(as_text=True)
     assert "Images too large" in html and "nothing was saved" in html
-    assert media_count(db) == 0
+    assert count_rows(db, MediaAsset) == 0
     with db.session_scope(write=False) as s:
         assert s.scalar(select(func.count()).select_from(Post)) == 0
 

@@ -4,53 +4,38 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from content_queue.accounts import mark_reconnect_needed
 from content_queue.models import Campaign, Post, PostTarget, SocialAccount, User
 from content_queue.services import queue_post
-from content_queue.states import Status, transition
+from content_queue.states import Status
 from content_queue.timeutil import (
     AmbiguousLocalTime,
     NonexistentLocalTime,
     local_to_utc,
 )
+from content_queue.transitions import transition
+from tests.integration.helpers import X_CREDENTIALS, count_rows, utcnow
 from tests.integration.web_client import CSRF_RE, FormClient
 from web import create_app
 
 TZ = "America/Chicago"
-X_CREDENTIALS = {"consumer_key": "ck", "consumer_secret": "cs", "access_token": "at",
-                 "access_token_secret": "ats"}
 
 
 @pytest.fixture
-def app(settings, db):
-    app = create_app(settings, db=db)
+def app(app):
     assert app.config["WTF_CSRF_ENABLED"] is not False  # as in production
     return app
 
 
 @pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
 def pages(client, factory):
     return FormClient(client, factory.password)
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def count(db, model) -> int:
-    with db.session_scope(write=False) as s:
-        return s.scalar(select(func.count()).select_from(model))
 
 
 def make_post(db, user, account, *, text="Test post", hours=24, submit=True) -> int:
@@ -160,7 +145,7 @@ def test_forms_without_a_csrf_token_are_refused(pages, client, factory, db):
     assert client.post("/campaigns", data={"name": "Spring"}).status_code == 400
     assert client.post("/logout").status_code == 400
     assert client.get("/").status_code == 200  # still logged in
-    assert count(db, Post) == 0 and count(db, Campaign) == 0
+    assert count_rows(db, Post) == 0 and count_rows(db, Campaign) == 0
 
 
 def test_security_headers_and_cookie_flags(pages, client, factory, settings, db):
@@ -250,7 +235,7 @@ def test_dst_gap_time_shows_the_error_and_keeps_the_typed_text(pages, factory, d
     assert "Tornado sirens are tested on the first Wednesday. Don&#39;t call 911" in html
     assert f'value="{gap:%Y-%m-%d}"' in html and 'value="02:30"' in html
     assert f'id="account-{account.id}" data-platform="sandbox" checked' in html
-    assert count(db, Post) == 0
+    assert count_rows(db, Post) == 0
 
 
 def test_ambiguous_time_asks_which_one_then_uses_the_choice(pages, factory, db):
@@ -261,7 +246,7 @@ def test_ambiguous_time_asks_which_one_then_uses_the_choice(pages, factory, db):
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "happens twice" in html and 'name="fold"' in html
-    assert count(db, Post) == 0
+    assert count_rows(db, Post) == 0
 
     response = pages.submit("/posts/new", compose_data([account.id], fold, fold="1"))
     assert response.status_code == 302
@@ -292,7 +277,7 @@ def test_refusals_show_next_to_fields_and_keep_the_text(pages, factory, db):
         assert response.status_code == 422, message
         assert message in response.get_data(as_text=True), message
         assert data["text"] in response.get_data(as_text=True)
-    assert count(db, Post) == 0
+    assert count_rows(db, Post) == 0
 
 
 def test_queue_filters_by_status_and_paginates(pages, factory, db):
@@ -402,7 +387,7 @@ def test_admin_connects_an_account_and_others_cannot(pages, client, factory, db,
     response = pages.submit("/accounts", {"platform": "sandbox", "handle": "sneaky",
                                           "cred-sandbox-access_token": "t"})
     assert response.status_code == 403
-    assert count(db, SocialAccount) == 1
+    assert count_rows(db, SocialAccount) == 1
 
 
 def test_campaigns_are_created_from_the_form(pages, factory, db):
@@ -414,7 +399,7 @@ def test_campaigns_are_created_from_the_form(pages, factory, db):
     assert response.status_code == 302
     assert "911 Education Month" in pages.text("/campaigns")
     assert "911 Education Month" in pages.text("/posts/new")  # offered when composing
-    assert count(db, Campaign) == 1
+    assert count_rows(db, Campaign) == 1
 
 
 def test_dashboard_shows_what_needs_attention(pages, factory, db):

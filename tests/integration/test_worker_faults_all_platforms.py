@@ -5,11 +5,9 @@ account "needs reconnecting", a 5xx is retried with backoff — the same for eve
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
-from io import BytesIO
+from datetime import timedelta
 
 import pytest
-from PIL import Image
 from sqlalchemy import update
 
 from content_queue.media import store_media
@@ -19,6 +17,7 @@ from tests.integration.browser_support import serve
 from tests.integration.harnesses.facebook import PAGE_ID
 from tests.integration.harnesses.instagram import IG_USER_ID
 from tests.integration.harnesses.x import oauth2_credentials
+from tests.integration.helpers import jpeg, utcnow
 from web import create_app
 from workers.jobs import publish_one
 from workers.runtime import Runtime
@@ -39,16 +38,6 @@ PLATFORMS = {
 }
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _jpeg() -> bytes:
-    buf = BytesIO()
-    Image.new("RGB", (200, 120), (30, 120, 60)).save(buf, format="JPEG")
-    return buf.getvalue()
-
-
 @pytest.fixture(params=sorted(PLATFORMS))
 def platform(request) -> str:
     return request.param
@@ -65,7 +54,8 @@ def world(platform, db, factory, sim, stack_settings):
     with serve(create_app(stack_settings, db=db)) as web_url:
         with db.session_scope() as s:
             actor = s.get(User, admin.id)
-            image = store_media(s, actor=actor, data=_jpeg(), filename="floor.jpg",
+            image = store_media(s, actor=actor, data=jpeg((200, 120), (30, 120, 60)),
+                                filename="floor.jpg",
                                 alt_text="The dispatch floor at night.", now=utcnow())
             post = queue_post(s, actor=actor, text=f"Fault drill on {platform}",
                               account_ids=[account.id], media_ids=[image.id],

@@ -3,7 +3,7 @@ task reconciles instead of posting twice, engagement is stored, accounts are hea
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -20,14 +20,10 @@ from content_queue.models import (
 )
 from content_queue.services import queue_post
 from tests.integration.harnesses.x import oauth2_credentials
+from tests.integration.helpers import utcnow
 from tests.integration.web_client import login_client
-from web import create_app
 from workers.jobs import check_account, poll_account, poll_engagement_batches, publish_one
 from workers.runtime import Runtime
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @pytest.fixture
@@ -70,10 +66,13 @@ def test_a_redelivered_task_after_a_lost_worker_reconciles_instead_of_reposting(
     account = factory.account("sandbox", api_base_url=f"{sim.url}/sandbox")
     target_id = _claimed_target(db, factory, account, "Lost worker post")
     assert publish_one(rt, target_id) == "published"
-    # Pretend the worker died after the platform accepted the post but before recording it.
+    # Pretend the worker died after the platform accepted the post but before recording it, long
+    # enough ago that the redelivery presumes it dead (a fresh stamp means "still in flight").
+    died = utcnow() - timedelta(seconds=rt.settings.stuck_running_after_seconds + 60)
     with db.session_scope() as s:
         s.execute(update(PostTarget).where(PostTarget.id == target_id)
-                  .values(status="publishing", platform_post_id=None, permalink=None))
+                  .values(status="publishing", platform_post_id=None, permalink=None,
+                          attempt_started_at=died))
 
     assert publish_one(rt, target_id) == "reconciled"
 
@@ -105,7 +104,7 @@ def test_engagement_is_polled_in_one_batch_and_stored(db, factory, sim, rt):
     assert all(s.likes > 0 for s in snaps)
 
 
-def test_community_replies_are_stored_once_and_shown_on_the_post(db, factory, sim, rt, settings):
+def test_community_replies_are_stored_once_and_shown_on_the_post(db, factory, sim, rt, client):
     account = factory.account("sandbox", api_base_url=f"{sim.url}/sandbox")
     target_id = _claimed_target(db, factory, account, "Replies post <b>for the floor</b>")
     publish_one(rt, target_id)
@@ -123,7 +122,6 @@ def test_community_replies_are_stored_once_and_shown_on_the_post(db, factory, si
     assert on_platform and len(stored) == len(on_platform)
     assert len({r.platform_reply_id for r in stored}) == len(stored)
 
-    client = create_app(settings, db=db).test_client()
     admin = factory.user("admin")
     login_client(client, admin.email, factory.password)
     page = client.get(f"/posts/{post_id}").get_data(as_text=True)

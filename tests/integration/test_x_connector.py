@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -24,6 +23,7 @@ from content_queue.ports import (
 from simulator.platforms.x_text import weighted_length
 from tests.integration.harnesses.base import make_image
 from tests.integration.harnesses.x import CLIENT_ID, HANDLE, oauth2_credentials
+from tests.integration.helpers import PageForm
 
 REDIRECT_URI = "http://tenfour.test/accounts/x/callback"
 OAUTH1 = {"consumer_key": "ck-tenfour", "consumer_secret": "cs-tenfour",
@@ -262,26 +262,11 @@ def test_a_used_up_24_hour_cap_sets_the_retry_time_not_the_15_minute_window() ->
 
 # -- connecting an account -------------------------------------------------------------------
 
-class _Form(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.action = ""
-        self.fields: dict[str, str] = {}
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        a = dict(attrs)
-        if tag == "form":
-            self.action = a.get("action", "")
-        elif tag == "input" and a.get("name"):
-            self.fields[a["name"]] = a.get("value") or ""
-
-
 def _consent(sim, url: str, decision: str) -> dict:
     """Drive the simulator's consent page as a browser would; return the callback params."""
     page = requests.get(url, timeout=5)
     assert page.status_code == 200 and "Authorize app" in page.text
-    form = _Form()
-    form.feed(page.text)
+    form = PageForm(page.text)
     answer = requests.post(f"{sim.url}{form.action}", data={**form.fields, "decision": decision},
                            allow_redirects=False, timeout=5)
     assert answer.status_code == 302

@@ -16,6 +16,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from content_queue.models import SocialAccount
+from content_queue.platforms import host_refusal, url_allowed
 from content_queue.ports import AuthExpired, ConnectorError, LinkedAccount
 from web.accounts.connect_save import credentials_of, same_account, save_and_report, save_linked
 from web.accounts.shared import account_or_404, release_database, write_transaction
@@ -96,6 +97,8 @@ def connect_bluesky() -> ResponseReturnValue:
                   "main password here.")
     if pds and (urlsplit(pds).scheme not in ("http", "https") or not urlsplit(pds).hostname):
         add_error(errors, "pds_url", "Use a URL such as https://bsky.social, or leave it empty.")
+    elif pds and not url_allowed(pds, get_state().settings.allowed_hosts.get("bluesky", ())):
+        add_error(errors, "pds_url", host_refusal("bluesky", pds))
     if errors:
         return bluesky_form(errors, account=account, identifier=identifier, pds=pds, status=422)
     credentials = {"identifier": identifier, "app_password": password}

@@ -45,11 +45,15 @@ def save_linked(db_session: Session, linked: LinkedAccount, *,
         update_account_credentials(db_session, cipher, account, actor=actor,
                                    credentials=dict(linked.credentials), now=now(),
                                    api_base_url=base, token_expires_at=linked.token_expires_at,
-                                   display_name=linked.display_name)
+                                   display_name=linked.display_name,
+                                   allowed_hosts=get_state().settings.allowed_hosts,
+                                   default_base_url=get_state().settings.default_base_urls.get(linked.platform))
         return False
     account = add_account(db_session, cipher, actor=actor, platform=linked.platform,
                           handle=linked.handle, credentials=dict(linked.credentials), now=now(),
-                          display_name=linked.display_name, api_base_url=base)
+                          display_name=linked.display_name, api_base_url=base,
+                          allowed_hosts=get_state().settings.allowed_hosts,
+                          default_base_url=get_state().settings.default_base_urls.get(linked.platform))
     account.token_expires_at = linked.token_expires_at
     return True
 

@@ -61,7 +61,9 @@ def credentials(account_id: int):
                     update_account_credentials(
                         db_session, get_state().cipher, row, actor=actor_in(db_session),
                         credentials=typed, now=now(), api_base_url=row.api_base_url,
-                        token_expires_at=info.token_expires_at if info else None)
+                        token_expires_at=info.token_expires_at if info else None,
+                        allowed_hosts=get_state().settings.allowed_hosts,
+                        default_base_url=get_state().settings.default_base_urls.get(row.platform))
             except ServiceError as exc:
                 add_error(errors, "credentials", exc.message)
             else:

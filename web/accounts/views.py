@@ -109,6 +109,8 @@ def create():
             handle=form.handle.data or "", credentials=typed_credentials(platform), now=now(),
             display_name=(form.display_name.data or "").strip(),
             api_base_url=(form.api_base_url.data or "").strip() or None,
+            allowed_hosts=get_state().settings.allowed_hosts,
+            default_base_url=get_state().settings.default_base_urls.get(platform),
         )
     except ServiceError as exc:
         discard_changes()

@@ -13,7 +13,7 @@ from content_queue.errors import Forbidden, NotFound, ValidationFailed
 from content_queue.models import Campaign
 from content_queue.campaigns import CampaignInput, create_campaign, list_campaigns
 from web.api.blueprint import bp
-from web.api.common import api_actor, json_body
+from web.api.common import api_actor, clean_text, json_body
 from web.api.shapes import account_to_dict, campaign_to_dict
 from web.campaigns.costs import count_campaign_posts, price_table
 from web.common.state import get_session, get_state, now
@@ -25,13 +25,13 @@ def accounts():
     return jsonify(accounts=[account_to_dict(a) for a in rows])
 
 
-def _text(body: dict[str, Any], name: str, *, required: bool = False) -> str:
-    value = body.get(name, "")
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str):
-        raise ValidationFailed(f"{name} must be text.", fields={name: "Must be text."})
-    return value
+#: No name, handle, address or description here is anywhere near this long.
+MAX_FIELD = 5000
+
+
+def _text(body: dict[str, Any], name: str) -> str:
+    return clean_text(body.get(name, ""), name, max_length=MAX_FIELD,
+                      too_long_code="validation_failed")
 
 
 @bp.post("/accounts")
@@ -45,6 +45,8 @@ def create_account():
         handle=_text(body, "handle"), credentials=body.get("credentials"), now=now(),
         display_name=_text(body, "display_name"),
         api_base_url=_text(body, "api_base_url") or None,
+        allowed_hosts=get_state().settings.allowed_hosts,
+        default_base_url=get_state().settings.default_base_urls.get(str(body.get("platform") or "").strip().lower()),
     )
     return jsonify(account_to_dict(account)), 201
 

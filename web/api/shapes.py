@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from content_queue.costs import Estimate
-from content_queue.models import Campaign, MediaAsset, Post, PostTarget, SocialAccount
+from content_queue.models import Campaign, MediaAsset, Pause, Post, PostTarget, SocialAccount
 from content_queue.reading import post_status
 
 
@@ -87,4 +87,20 @@ def campaign_to_dict(campaign: Campaign, *, post_count: int = 0,
         "created_at": campaign.created_at.isoformat().replace("+00:00", "Z"),
         "post_count": post_count,
         "estimated_cost": (estimate or Estimate()).to_dict(),
+    }
+
+
+def pause_to_dict(pause: Pause) -> dict[str, Any]:
+    """An incident pause. ``account_ids`` null: the whole agency; ``created_by`` is the user's
+    id (null when paused from the server's command line)."""
+    return {
+        "id": pause.id,
+        "reason": pause.reason,
+        "account_ids": pause.account_ids or None,
+        "created_by": pause.created_by_id,
+        "created_at": _iso(pause.created_at),
+        "resume_at": _iso(pause.resume_at),
+        "resumed_at": _iso(pause.resumed_at),
+        "resumed_by": pause.resumed_by_id,
+        "held": pause.held_mode,
     }

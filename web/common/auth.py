@@ -18,12 +18,14 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from wtforms import EmailField, PasswordField
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, Length
 
 from content_queue.models import User
-from content_queue.users import authenticate
+from content_queue.passwords import MAX_PASSWORD
+from content_queue.users import audit, authenticate
 from web.common.security import safe_next
-from web.common.state import get_session, now
+from web.common.sign_in import Lockout, SignInGuard, guard
+from web.common.state import EXTENSION_KEY, get_session, now
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -31,7 +33,8 @@ login_manager = LoginManager()
 #: Endpoints reachable without a login. The API authenticates itself (Bearer tokens).
 #: Reachable without a session. ``media.public_file`` serves an image only under its HMAC-signed
 #: URL, for platforms (Instagram) whose servers fetch the image themselves.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "health.healthz", "static", "media.public_file"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "health.healthz", "health.readyz", "metrics.metrics",
+                              "static", "media.public_file"})
 
 
 class WebUser(UserMixin):
@@ -104,7 +107,23 @@ def _require_login():
 
 class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[InputRequired("Enter your email address.")])
-    password = PasswordField("Password", validators=[InputRequired("Enter your password.")])
+    password = PasswordField("Password", validators=[
+        InputRequired("Enter your password."),
+        Length(max=MAX_PASSWORD, message=f"Passwords are at most {MAX_PASSWORD} characters.")])
+
+
+def _locked_out(form: LoginForm, next_url: str | None, lockout: Lockout):
+    page = render_template("login.html", form=form, error=lockout.message, next_url=next_url)
+    return page, 429, {"Retry-After": str(lockout.retry_after)}
+
+
+def _audit_lockout(email: str) -> None:
+    """Committed here: the 429 answer would roll the request's transaction back."""
+    db_session = get_session()
+    audit(db_session, "auth.sign_in_locked", actor_id=None, entity_type="sign_in",
+          entity_id=None, now=now(),
+          details={"email": email.strip().lower()[:254], "address": request.remote_addr or ""})
+    db_session.commit()
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -115,11 +134,18 @@ def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        user = authenticate(get_session(), form.email.data, form.password.data, now=now())
+        email = form.email.data or ""
+        lockout = guard().lockout(email)
+        if lockout is not None:  # even the right password waits: nothing is checked
+            return _locked_out(form, next_url, lockout)
+        user = authenticate(get_session(), email, form.password.data, now=now())
         if user is not None:
             session.clear()  # a fresh session (and CSRF secret) for the new login
             login_user(WebUser(user))
             return redirect(next_url or url_for("dashboard.index"))
+        if guard().record_failure(email):
+            _audit_lockout(email)
+            return _locked_out(form, next_url, guard().lockout(email) or Lockout(60))
         error = "That email and password do not match an active account."
     return render_template("login.html", form=form, error=error, next_url=next_url)
 
@@ -133,6 +159,7 @@ def logout():
 
 
 def init_app(app: Flask) -> None:
+    SignInGuard(app, app.extensions[EXTENSION_KEY].settings)  # state.init_app ran first
     login_manager.init_app(app)
     login_manager.user_loader(_load_user)
     login_manager.login_view = "auth.login"

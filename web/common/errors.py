@@ -14,13 +14,19 @@ from flask import Flask, Response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+from content_queue.db import is_lock_error
 
 log = logging.getLogger(__name__)
 
 TITLES = {400: "That request did not make sense", 403: "Not allowed",
           404: "Page not found", 405: "Not allowed here", 413: "Too large",
-          500: "Something went wrong"}
+          500: "Something went wrong", 503: "Busy for a moment"}
+BUSY_MESSAGE = ("Tenfour is busy saving other changes and could not save this one in time. "
+                "Nothing was changed; please try again in a moment.")
+BUSY_RETRY_AFTER = 2
 
 
 def _is_api() -> bool:
@@ -64,6 +70,14 @@ def init_app(app: Flask, *, api_http_error: Callable[[HTTPException], Response],
         return _page(500, "Something went wrong on our side. It has been logged; please try "
                           "again.")
 
+    def _database_error(exc: OperationalError):
+        if not is_lock_error(exc):
+            raise exc  # a real fault: the 500 handler logs and answers it
+        # Another process held SQLite's write lock through every retry (see content_queue.db).
+        log.warning("the database stayed locked for a %s to %s", request.method, request.path)
+        return _http_error(ServiceUnavailable(BUSY_MESSAGE, retry_after=BUSY_RETRY_AFTER))
+
+    app.register_error_handler(OperationalError, _database_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(InternalServerError, _server_error)
     app.register_error_handler(HTTPException, _http_error)

@@ -23,6 +23,8 @@ STATUS_LABELS = {
     "failed": "failed",
     "canceled": "canceled",
     "expired": "expired",
+    "held": "held",
+    "unconfirmed": "unconfirmed",
     "active": "active",
     "reconnect_needed": "reconnect needed",
     "disabled": "disabled",
@@ -100,6 +102,10 @@ ACTIONS = {
     "target.failed": "Publishing failed",
     "target.canceled": "Canceled",
     "target.expired": "Expired before approval",
+    "target.held": "Held by an incident pause",
+    "pause.created": "Paused outgoing posts",
+    "pause.resumed": "Resumed outgoing posts",
+    "target.unconfirmed": "Outcome unconfirmed",
 }
 
 

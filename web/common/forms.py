@@ -19,6 +19,7 @@ from wtforms.validators import Optional
 from content_queue.errors import ServiceError
 from content_queue.timeutil import (
     LocalTimeError,
+    check_year,
     local_to_utc,
     utc_to_local,
     zone,
@@ -80,6 +81,10 @@ def resolve_when(day: date | None, clock: time | None, fold: str | None, tz_name
     if clock is None:
         return When(error="Choose the time to publish.")
     naive = datetime.combine(day, clock)
+    try:
+        check_year(naive)
+    except LocalTimeError as exc:
+        return When(error=str(exc))
     choices = fold_choices(naive, tz_name)
     picked = int(fold) if fold in ("0", "1") else None
     try:

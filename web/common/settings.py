@@ -7,7 +7,7 @@ same frozen settings object the processes build, or a ``dataclasses.replace`` of
 
 from __future__ import annotations
 
-from typing import Mapping, Protocol, Sequence
+from typing import Any, Mapping, Protocol, Sequence
 
 
 class WebSettings(Protocol):
@@ -23,6 +23,18 @@ class WebSettings(Protocol):
     @property
     def session_cookie_secure(self) -> bool:
         """Served over HTTPS: secure cookies and the HSTS header."""
+
+    @property
+    def redis_url(self) -> str | None:
+        """The product's Redis; sign-in failures are counted there (in memory without one)."""
+
+    @property
+    def login_limit_per_email(self) -> str:
+        """Failed sign-ins allowed per e-mail, e.g. ``10 per 15 minutes``."""
+
+    @property
+    def login_limit_per_address(self) -> str:
+        """Failed sign-ins allowed per client address, e.g. ``30 per 15 minutes``."""
 
     @property
     def encryption_keys(self) -> Sequence[str]:
@@ -45,7 +57,15 @@ class WebSettings(Protocol):
         """Per-platform API hosts an account uses unless it names its own."""
 
     @property
+    def allowed_hosts(self) -> Mapping[str, Sequence[str]]:
+        """Per platform, the only hosts requests (and the account's token) may go to."""
+
+    @property
     def x_price_per_post(self) -> float: ...
+
+    @property
+    def posting_budgets(self) -> Mapping[str, Any]:
+        """platform -> content_queue.budgets.Budget: how a resume's publish_now spaces posts."""
 
     @property
     def x_price_per_link_post(self) -> float: ...

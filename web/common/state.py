@@ -15,13 +15,14 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from flask import Flask, Response, current_app, g, request
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from content_queue.crypto import CredentialCipher
 from content_queue.db import Database
 from content_queue.ports import AccountLinker
+from web.common.probe import BrokerProbe
 from web.common.settings import WebSettings
+from web.common.token_use import TokenUseLog
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,15 @@ class TenfourState:
     #: Connects accounts (OAuth, app passwords) and tests connections; given by the composition
     #: root (``tenfour.wsgi``), since the web app may not import connectors itself.
     linker: AccountLinker | None = None
+    #: The broker side for /readyz and /metrics (Redis, the scheduler's heartbeat, queue
+    #: lengths), given by the composition root; None answers "not configured".
+    probe: BrokerProbe | None = None
+    #: API token uses, saved off the request path (a GET never writes).
+    token_uses: TokenUseLog = None  # type: ignore[assignment]  # set in __post_init__
+
+    def __post_init__(self) -> None:
+        if self.token_uses is None:
+            self.token_uses = TokenUseLog(self.db)
 
 
 def get_state() -> TenfourState:
@@ -83,15 +93,13 @@ def _finish_session(response: Response) -> Response:
             session.rollback()
         elif write:
             session.commit()
-        elif session.new or session.dirty or session.deleted:
-            # A read request changed something best-effort (an API token's last-used time).
-            # Losing that to a concurrent writer must not turn a good read into an error.
-            try:
-                session.commit()
-            except SQLAlchemyError:
-                log.warning("could not save bookkeeping from a read request", exc_info=True)
-                session.rollback()
         else:
+            # A read never writes: on SQLite its snapshot could not take the write lock while
+            # another process writes, so a change here would fail the read. Bookkeeping such as
+            # an API token's last use goes through TokenUseLog instead.
+            if session.new or session.dirty or session.deleted:
+                log.warning("a %s to %s changed rows in a read session; not saved",
+                            request.method, request.path)
             session.rollback()
     finally:
         session.close()

@@ -53,8 +53,12 @@ def recently_published(session: Session, agency_id: int, limit: int = 6) -> list
 
 
 def awaiting_approval(session: Session, agency_id: int, limit: int = 10) -> list[Post]:
-    waiting = select(PostTarget.post_id).where(
-        PostTarget.status == Status.AWAITING_APPROVAL.value)
+    # The waiting posts' ids first (a covering index read): given the agency condition in the
+    # same statement, SQLite scanned every post of the agency instead.
+    waiting = list(session.scalars(select(PostTarget.post_id).distinct().where(
+        PostTarget.status == Status.AWAITING_APPROVAL.value)))
+    if not waiting:
+        return []
     return list(session.scalars(
         select(Post)
         .where(Post.agency_id == agency_id, Post.id.in_(waiting))

@@ -17,7 +17,7 @@ from web.dashboard.queries import (
 bp = Blueprint("dashboard", __name__, template_folder="templates")
 
 #: The order the status tiles appear in, most actionable first.
-TILE_ORDER = ("awaiting_approval", "scheduled", "failed", "published", "draft", "publishing",
+TILE_ORDER = ("awaiting_approval", "held", "scheduled", "failed", "published", "draft", "publishing",
               "expired", "canceled")
 
 

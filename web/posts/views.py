@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from content_queue.engagement import latest_engagement, replies_for_post
 from content_queue.errors import ServiceError
 from content_queue.models import APPROVER_ROLES, Post
+from content_queue.outcomes import confirm_target, repost_target
 from content_queue.reading import list_posts, post_status
 from content_queue.services import (
     CANCELABLE,
@@ -68,6 +69,7 @@ def _permissions(post: Post) -> dict:
         "can_cancel": owner_or_approver and bool(statuses & CANCELABLE),
         "can_reschedule": owner_or_approver and bool(statuses & RESCHEDULABLE),
         "can_retry": actor.role in APPROVER_ROLES,
+        "can_answer_unconfirmed": owner_or_approver,
     }
 
 
@@ -159,6 +161,33 @@ def retry(target_id: int):
     return _act(post_id, lambda: retry_target(get_session(), actor=current_actor(),
                                               target_id=target_id, now=now()),
                 "Retrying now.")
+
+
+def _target_of_form(target_id: int) -> int:
+    """The post a target button belongs to (from the form), after checking both are ours."""
+    post_id = request.form.get("post_id", type=int)
+    if post_id is None:
+        abort(400, "The form did not say which post this is.")
+    if target_id not in {t.id for t in _load(post_id).targets}:
+        abort(404, "That account is not part of this post.")
+    return post_id
+
+
+@bp.route("/targets/<int:target_id>/confirm", methods=["POST"])
+def confirm(target_id: int):
+    post_id = _target_of_form(target_id)
+    url = request.form.get("url", "")
+    return _act(post_id, lambda: confirm_target(get_session(), actor=current_actor(),
+                                                target_id=target_id, url=url, now=now()),
+                "Marked as published, with its link.")
+
+
+@bp.route("/targets/<int:target_id>/repost", methods=["POST"])
+def repost(target_id: int):
+    post_id = _target_of_form(target_id)
+    return _act(post_id, lambda: repost_target(get_session(), actor=current_actor(),
+                                               target_id=target_id, now=now()),
+                "Posting it again now.")
 
 
 @bp.route("/posts/<int:post_id>/reschedule", methods=["POST"])

@@ -7,15 +7,9 @@ from datetime import date, datetime, time, timezone
 import pytest
 
 from content_queue.errors import ValidationFailed
-from web.forms import (
-    credential_fields,
-    credential_hint,
-    default_local_time,
-    fold_choices,
-    resolve_when,
-    service_errors,
-)
-from web.security import safe_next
+from web.accounts.forms import credential_fields, credential_hint
+from web.common.forms import default_local_time, fold_choices, resolve_when, service_errors
+from web.common.security import safe_next
 
 TZ = "America/Chicago"
 

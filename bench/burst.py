@@ -1,0 +1,109 @@
+"""How fast does a burst go out? (issue 7, goal 1)
+
+N targets (default 10,000) due in the same second on sandbox accounts (no posting budget),
+published by `tenfour run` with its worker on a thread pool. Throughput = N / (last
+``published_at`` - the due second). Ceiling, same run: the same client library (Tenfour's
+sandbox connector) posting the same N posts to the same simulator in a tight loop with the
+same concurrency, measured before and after the burst (the better one is the ceiling). Goal:
+throughput >= 80% of the ceiling; each target exactly once on the simulator.
+
+    .venv/bin/python bench/burst.py [--quick] [--targets 10000] [--concurrency 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+
+from harness import (add_backend_args, backend_name, lateness, make_sandbox_accounts, pct,
+                     record, running_stack, seed_posts, simulator_texts, wait_finished)
+
+from connectors.sandbox import SandboxConnector
+from content_queue.ports import PublishRequest
+
+
+def ceiling(sim: str, handles: list[str], n: int, concurrency: int, tag: str) -> float:
+    """Posts per second: the connector alone, one client per thread, in a tight loop."""
+    local = threading.local()
+
+    def post(i: int) -> None:
+        client = getattr(local, "client", None)
+        if client is None:
+            client = local.client = {h: SandboxConnector(
+                handle=h, credentials={"access_token": "bench-token"},
+                api_base_url=f"{sim}/sandbox") for h in handles}
+        handle = handles[i % len(handles)]
+        client[handle].publish(PublishRequest(text=f"Ceiling {tag} {i}: thank you, dispatchers.",
+                                              idempotency_key=f"ceiling-{tag}-{i}"))
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(post, range(n)))
+    return n / (time.perf_counter() - t0)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--targets", type=int, default=10_000)
+    parser.add_argument("--accounts", type=int, default=20)
+    parser.add_argument("--concurrency", type=int, default=32,
+                        help="worker threads, and the ceiling's threads")
+    parser.add_argument("--quick", action="store_true", help="2,000 targets")
+    add_backend_args(parser)
+    args = parser.parse_args()
+    if args.quick:
+        args.targets = min(args.targets, 2000)
+    backend = backend_name(args.database_url, args.redis_url)
+    env = {"WORKER_POOL": "threads", "WORKER_CONCURRENCY": str(args.concurrency)}
+    with running_stack(args, **env) as stack:
+        accounts = make_sandbox_accounts(stack, args.accounts)
+        handles = [h for _, h in accounts]
+        before = ceiling(stack.sim, handles, args.targets, args.concurrency, "a")
+        print(f"ceiling before: {before:.0f} posts/s", flush=True)
+
+        due = (datetime.now(timezone.utc) + timedelta(seconds=5 + args.targets / 2000)
+               ).replace(microsecond=0)
+        ids = seed_posts(stack.database_url, [due] * args.targets,
+                         account_ids=[a for a, _ in accounts],
+                         text="Burst post {i}: thank you, dispatchers.")
+        wait_s = (due - datetime.now(timezone.utc)).total_seconds()
+        print(f"{len(ids)} targets due at {due:%H:%M:%S} (in {wait_s:.1f} s)", flush=True)
+        counts = wait_finished(stack.database_url, ids, timeout=wait_s + 60 + args.targets / 20)
+        late, rows = lateness(stack.database_url, ids)
+        texts = simulator_texts(stack.sim, "Burst post")
+        after = ceiling(stack.sim, handles, args.targets, args.concurrency, "b")
+        print(f"ceiling after: {after:.0f} posts/s", flush=True)
+
+    best = max(before, after)
+    makespan = max(late) if late else float("nan")
+    rate = len(late) / makespan if late else 0.0
+    once = len(texts) == len(set(texts)) == args.targets
+    ok = once and rate >= 0.8 * best and counts.get("published", 0) == args.targets
+    lines = [
+        f"{args.targets:,} targets due in the same second on {args.accounts} sandbox accounts; "
+        f"worker: `--pool threads -c {args.concurrency}`, one process.",
+        "",
+        "| | figure |", "|---|---:|",
+        f"| published / failed / other | {counts.get('published', 0):,} / "
+        f"{counts.get('failed', 0):,} / {args.targets - counts.get('published', 0) - counts.get('failed', 0):,} |",
+        f"| on the simulator (distinct) | {len(texts):,} ({len(set(texts)):,}) — exactly once: "
+        f"{'yes' if once else 'NO'} |",
+        f"| last one out after the due second | {makespan:.2f} s |",
+        f"| throughput | {rate:.0f} posts/s |",
+        f"| ceiling (connector alone, {args.concurrency} threads; before / after) | "
+        f"{before:.0f} / {after:.0f} posts/s |",
+        f"| throughput / ceiling | {rate / best:.0%} (goal >= 80%: {'met' if rate >= 0.8 * best else 'MISSED'}) |",
+        f"| lateness p50 / p99 / min | {statistics.median(late):.2f} / {pct(late, 0.99):.2f} / "
+        f"{min(late):.3f} s |" if late else "| lateness | none published |",
+    ]
+    record("Burst (bench/burst.py)", backend, lines, enabled=not args.no_record)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""The guarded write that moves a target: an allowed move changes the row and leaves an audit
+event, a refused one changes nothing, and a move from a stale read is a conflict, not applied."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from content_queue.models import AuditEvent, PostTarget
+from content_queue.states import Status, TransitionConflict, TransitionRefused
+from content_queue.transitions import transition
+from tests.unit.conftest import NOW
+from tests.unit.content_queue.test_states import MOVES, PAIRS
+
+
+@pytest.fixture
+def target(make) -> PostTarget:
+    post = make.post(author=make.user("admin"), accounts=[make.account()], status="draft")
+    return post.targets[0]
+
+
+def _force(session, target: PostTarget, status: str) -> None:
+    session.execute(update(PostTarget).where(PostTarget.id == target.id).values(status=status))
+    session.refresh(target)
+
+
+def _audit_count(session, target_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(AuditEvent)
+                          .where(AuditEvent.entity_id == target_id,
+                                 AuditEvent.entity_type == "post_target"))
+
+
+@pytest.mark.parametrize("current,to", PAIRS, ids=[f"{a}->{b}" for a, b in PAIRS])
+def test_every_pair_moves_or_is_refused_as_the_rules_say(session, target, current, to) -> None:
+    _force(session, target, current)
+    if (current, to) in MOVES:
+        transition(session, target, Status(to), actor_id=None, now=NOW + timedelta(seconds=1),
+                   reason="because")
+        assert target.status == to
+        event = session.scalars(select(AuditEvent).where(AuditEvent.entity_id == target.id)
+                                .order_by(AuditEvent.id.desc())).first()
+        assert event.action == f"target.{to}"
+        assert event.details == {"from": current, "to": to, "reason": "because"}
+    else:
+        with pytest.raises(TransitionRefused):
+            transition(session, target, Status(to), actor_id=None, now=NOW)
+        session.refresh(target)
+        assert target.status == current
+        assert _audit_count(session, target.id) == 0
+
+
+def test_extra_values_are_written_in_the_same_update(session, target) -> None:
+    _force(session, target, "publishing")
+    transition(session, target, Status.FAILED, actor_id=None, now=NOW,
+               values={"last_error": "Refused by the platform.", "error_code": "permanent"})
+    assert (target.status, target.last_error, target.error_code) == \
+        ("failed", "Refused by the platform.", "permanent")
+    assert target.updated_at == NOW
+
+
+def test_a_move_from_a_stale_read_is_a_conflict_and_changes_nothing(session, target) -> None:
+    _force(session, target, "scheduled")
+    # Someone else claims it after this process read it as scheduled.
+    session.execute(update(PostTarget).where(PostTarget.id == target.id)
+                    .values(status="publishing").execution_options(synchronize_session=False))
+    assert target.status == "scheduled"
+    with pytest.raises(TransitionConflict):
+        transition(session, target, Status.CANCELED, actor_id=None, now=NOW)
+    session.refresh(target)
+    assert target.status == "publishing"
+    assert _audit_count(session, target.id) == 0

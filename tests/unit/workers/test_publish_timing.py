@@ -1,0 +1,82 @@
+"""The worker waits for a target's due instant (claimed ahead) and never calls before it;
+the scheduler's enqueue hands each target on with that instant over one broker connection."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from scheduler import DueTarget
+from workers import tasks
+from workers.jobs import wait_until_due
+
+DUE = datetime(2027, 4, 11, 14, 0, 0, 250_000, tzinfo=timezone.utc)
+
+
+class FakeClock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += timedelta(seconds=seconds * 0.6)  # sleep may wake early: check again
+
+
+@pytest.mark.parametrize("ahead", [0.001, 0.3, 0.999, 2.5])
+def test_the_worker_never_calls_before_the_due_instant(ahead: float) -> None:
+    clock = FakeClock(DUE - timedelta(seconds=ahead))
+
+    wait_until_due(DUE, clock=clock, sleep=clock.sleep)
+
+    assert clock.now >= DUE
+    assert all(0 < s <= 1.0 for s in clock.sleeps)
+
+
+def test_a_target_already_due_is_published_without_waiting() -> None:
+    clock = FakeClock(DUE + timedelta(seconds=2))
+
+    wait_until_due(DUE, clock=clock, sleep=clock.sleep)
+    wait_until_due(None, clock=clock, sleep=clock.sleep)
+
+    assert clock.sleeps == []
+
+
+def test_a_sub_millisecond_due_instant_waits_to_the_next_millisecond() -> None:
+    """Platforms stamp posts to the millisecond; a truncated stamp must not read as early."""
+    due = DUE + timedelta(microseconds=400)
+    clock = FakeClock(due)
+
+    wait_until_due(due, clock=clock, sleep=clock.sleep)
+
+    assert clock.now >= DUE + timedelta(milliseconds=1)
+
+
+class FakeApp:
+    def __init__(self) -> None:
+        self.acquired = 0
+
+    @contextmanager
+    def producer_or_acquire(self):
+        self.acquired += 1
+        yield "the-producer"
+
+
+def test_enqueue_sends_each_target_with_its_due_instant_over_one_connection(monkeypatch):
+    app, sent = FakeApp(), []
+    monkeypatch.setattr(tasks, "current_app", app)
+    monkeypatch.setattr(tasks.publish_target, "apply_async",
+                        lambda args, producer: sent.append((args, producer)))
+
+    tasks.enqueue_publish([DueTarget(7, DUE), DueTarget(8, DUE + timedelta(seconds=1)), 9])
+
+    assert app.acquired == 1
+    assert sent == [((7, DUE.isoformat()), "the-producer"),
+                    ((8, (DUE + timedelta(seconds=1)).isoformat()), "the-producer"),
+                    ((9, None), "the-producer")]
+    assert all(type(args[0]) is int for args, _ in sent)  # JSON-plain ids on the wire

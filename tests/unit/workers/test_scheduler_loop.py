@@ -1,0 +1,119 @@
+"""The scheduler loop through a broker outage: a failed hand-off after the claim committed leaves
+the targets claimed for the reaper, the other steps still run, a failed periodic step is tried
+again on the next tick, and the reaper re-sends a lost target once per threshold, not per run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from content_queue.models import PostTarget
+from workers.loop import SchedulerLoop, StepsFailed
+
+
+class BrokerDown(ConnectionError):
+    pass
+
+
+@dataclass
+class Settings:
+    claim_batch_size: int = 500
+    claim_ahead_seconds: float = 0.0
+    engagement_poll_seconds: float = 3600.0
+    reap_every_seconds: float = 0.0  # every tick, for the test
+    stuck_after_seconds: float = 30.0
+    stuck_running_after_seconds: float = 360.0
+    redis_url: str | None = None  # no heartbeat
+    posting_budgets: dict | None = None  # no per-account budget (sandbox accounts)
+
+
+#: The steps these tests are about; the loop's other periodic steps have their own tests.
+STEPS = {"engagement poll", "reaper", "account check"}
+
+
+class Task:
+    def __init__(self, fails: int = 0) -> None:
+        self.calls, self.fails = 0, fails
+
+    def delay(self) -> None:
+        self.calls += 1
+        if self.fails:
+            self.fails -= 1
+            raise BrokerDown("Error 111 connecting to 127.0.0.1:6390. Connection refused.")
+
+
+class Tasks:
+    def __init__(self, *, broker_up: bool = True, poll_fails: int = 0) -> None:
+        self.broker_up = broker_up
+        self.sent: list[int] = []
+        self.poll_engagement = Task(poll_fails)
+        self.check_accounts = Task()
+
+    def enqueue_publish(self, ids) -> None:
+        if not self.broker_up:
+            raise BrokerDown("Error 111 connecting to 127.0.0.1:6390. Connection refused.")
+        self.sent.extend(int(i) for i in ids)
+
+
+@dataclass
+class FakeRuntime:
+    db: object
+    settings: Settings
+
+
+@pytest.fixture
+def due(make, session):
+    past = datetime.now(timezone.utc) - timedelta(seconds=5)
+    post = make.post(author=make.user("admin"), accounts=[make.account(), make.account()],
+                     status="scheduled", at=past)
+    session.commit()
+    return sorted(t.id for t in post.targets)
+
+
+def _loop(db, tasks: Tasks, **settings) -> SchedulerLoop:
+    loop = SchedulerLoop(FakeRuntime(db, Settings(**settings)))
+    loop.tasks = tasks
+    steps = loop._periodic
+    loop._periodic = lambda: [step for step in steps() if step[0] in STEPS]
+    return loop
+
+
+def _statuses(db, ids) -> set[str]:
+    with db.session_scope() as s:
+        return {s.get(PostTarget, i).status for i in ids}
+
+
+def test_a_hand_off_that_fails_after_the_claim_leaves_targets_claimed_and_the_loop_going(
+        rolled_back_db, due) -> None:
+    tasks = Tasks(broker_up=False)
+    loop = _loop(rolled_back_db, tasks)
+    with pytest.raises(StepsFailed, match="tick"):
+        loop.run_once()
+    assert _statuses(rolled_back_db, due) == {"publishing"}  # committed: the reaper has them
+    assert tasks.poll_engagement.calls == 1 and tasks.check_accounts.calls == 1
+
+
+def test_the_reaper_hands_on_targets_the_broker_lost_once_per_threshold(rolled_back_db,
+                                                                        due) -> None:
+    tasks = Tasks(broker_up=False)
+    loop = _loop(rolled_back_db, tasks, stuck_after_seconds=0.0)
+    with pytest.raises(StepsFailed):
+        loop.run_once()  # claimed, not handed on; the reaper cannot send either
+    tasks.broker_up = True
+    loop.run_once()
+    assert sorted(tasks.sent) == due
+    _loop(rolled_back_db, tasks, stuck_after_seconds=60.0).run_once()
+    assert sorted(tasks.sent) == due  # just re-sent: not again until the threshold passes
+
+
+def test_a_failed_periodic_send_is_tried_again_on_the_next_tick(rolled_back_db) -> None:
+    tasks = Tasks(poll_fails=1)
+    loop = _loop(rolled_back_db, tasks)
+    with pytest.raises(StepsFailed, match="engagement poll"):
+        loop.run_once()
+    loop.run_once()
+    assert tasks.poll_engagement.calls == 2
+    loop.run_once()
+    assert tasks.poll_engagement.calls == 2  # sent: next one after its period
