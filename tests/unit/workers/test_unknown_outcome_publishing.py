@@ -92,15 +92,21 @@ def test_a_dropped_connection_with_the_post_found_is_published_once(rolled_back_
     assert script.publishes == 1
 
 
+def _full_page_newer_than_the_attempt() -> list[RecentPost]:
+    # built when the test runs, not at collection: in a long parallel run "a minute from now"
+    # taken at import time may already lie before the attempt
+    return [RecentPost(str(i), f"other {i}", "u", datetime.now(timezone.utc) + timedelta(minutes=1))
+            for i in range(100)]
+
+
 @pytest.mark.parametrize("lookup,why", [
-    (Transient("Sandbox had a server error (503)."), "looking it up"),
-    (NotImplementedError(), "offers no way to look it up"),
-    ([RecentPost(str(i), f"other {i}", "u", datetime.now(timezone.utc) + timedelta(minutes=1))
-      for i in range(100)], "posted too often"),
+    (lambda: Transient("Sandbox had a server error (503)."), "looking it up"),
+    (lambda: NotImplementedError(), "offers no way to look it up"),
+    (_full_page_newer_than_the_attempt, "posted too often"),
 ], ids=["lookup-fails", "no-lookup", "lookup-cannot-tell"])
 def test_a_dropped_connection_the_look_up_cannot_settle_becomes_unconfirmed(
         rolled_back_db, target_id, lookup, why) -> None:
-    script = Script(publish_raises=DROPPED, lookup=lookup)
+    script = Script(publish_raises=DROPPED, lookup=lookup())
     rt = FakeRuntime(rolled_back_db, script)
     assert jobs.publish_one(rt, target_id) == "unconfirmed"
     target = _target(rolled_back_db, target_id)
