@@ -51,6 +51,12 @@ def create_celery(runtime: Runtime) -> Celery:
         task_annotations={"tenfour.publish_target": publish_time_limits(settings)},
         broker_transport_options={"visibility_timeout": settings.visibility_timeout_seconds},
         broker_connection_retry_on_startup=True,
+        # A task running when the broker connection drops can never be acknowledged on the new
+        # connection; left alone it keeps its prefetch slot and the worker stops consuming after
+        # a Redis restart (seen in the chaos test; a long-known Celery/kombu behaviour). Cancel
+        # it instead: the message is redelivered, and the attempt stamp makes the redelivery
+        # skip or reconcile, never post twice.
+        worker_cancel_long_running_tasks_on_connection_loss=True,
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
         enable_utc=True,

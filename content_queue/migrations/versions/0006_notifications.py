@@ -1,7 +1,7 @@
 """notifications
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0004
 """
 
 from alembic import op
@@ -10,7 +10,7 @@ import content_queue.models
 
 
 revision = '0006'
-down_revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
