@@ -150,9 +150,14 @@ class MastodonConnector:
     def verify(self) -> AccountInfo:
         me = self._call(self.api.account_verify_credentials)
         self._account_id = str(me["id"])
+        extra = {"account_id": self._account_id, "instance": self.base}
+        try:  # the instance's own text limit, kept on the account (issue 8)
+            extra["max_characters"] = self._max_characters()
+        except ConnectorError:
+            pass
         return AccountInfo(handle=f"{me['username']}@{self._domain()}",
                            display_name=me.get("display_name") or me["username"],
-                           extra={"account_id": self._account_id, "instance": self.base})
+                           extra=extra)
 
     def publish(self, request: PublishRequest) -> PublishResult:
         problems = self._violations(request, self._max_characters())
@@ -209,7 +214,7 @@ class MastodonConnector:
         context = self._call(lambda: self.api.status_context(platform_post_id))
         own = self._own_account_id()
         return [Reply(str(s["id"]), platform_post_id, s["account"]["acct"], html_to_text(s["content"]),
-                      parse_utc(s["created_at"]))
+                      parse_utc(s["created_at"]), url=s.get("url") or None)
                 for s in context["descendants"] if str(s["account"]["id"]) != own]
 
     # -- plumbing --------------------------------------------------------------------------
@@ -393,7 +398,8 @@ def oauth_finish(*, callback_params: dict, start: AuthorizeStart, redirect_uri: 
     info = connector.verify()
     return [LinkedAccount(platform="mastodon", handle=info.handle, display_name=info.display_name,
                           credentials={"instance_url": start.secrets["instance_url"], "access_token": token},
-                          api_base_url=base)]
+                          api_base_url=base,
+                          limits={k: info.extra[k] for k in ("max_characters",) if k in info.extra})]
 
 
 def _json_error(response: requests.Response) -> str:

@@ -1,9 +1,10 @@
-"""Engagement: which published posts are worth polling, and what polling found.
+"""Engagement: what polling found (snapshots, replies), and which published posts are recent.
 
-A published target is polled for metrics (likes, reposts, replies, impressions) for
-:data:`ENGAGEMENT_WINDOW` after it went out, as long as its account still works. One metrics
-call per account covers all its recent posts; replies are fetched only for posts whose latest
-metrics show any, so an account with quiet posts costs one request per poll.
+*When* each published target is polled (+1 h, +24 h, +7 d, +30 d after publishing) is decided
+by :mod:`content_queue.engagement_schedule`, which hands the worker a :class:`PollBatch` per
+account. :func:`due_for_engagement` lists every recent published target by account (for reads
+that follow young posts closely, such as replies). Replies are fetched only for posts whose
+latest metrics show any, so an account with quiet posts costs one request per poll.
 """
 
 from __future__ import annotations

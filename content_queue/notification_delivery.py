@@ -53,7 +53,7 @@ def start_delivery(session: Session, notification_id: int, *, now: datetime) -> 
     return Delivery(
         id=row.id, event=row.event, agency_id=row.agency_id, subject=row.subject, body=row.body,
         post_id=row.post_id, target_id=row.target_id, account_id=row.account_id,
-        created_at=row.created_at, email=user.email if user.active else "",
+        created_at=row.created_at, email=(row.email_to or user.email) if user.active else "",
         recipient_name=user.display_name or user.email,
         send_email=row.email_sent_at is None,
         send_webhook=row.sends_webhook and row.webhook_sent_at is None,

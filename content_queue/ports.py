@@ -66,6 +66,8 @@ class Reply:
     author: str
     text: str
     created_at: datetime
+    #: issue 9 feedback: the reply's own link when the platform gives one (else the post's).
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,9 @@ class LinkedAccount:
     credentials: dict
     api_base_url: str | None = None
     token_expires_at: datetime | None = None
+    #: The account's own limits, when its platform has them per account (issue 8:
+    #: ``max_characters`` of a Mastodon instance).
+    limits: dict = field(default_factory=dict)
 
 
 class AccountLinker(Protocol):

@@ -35,6 +35,7 @@ from content_queue.ports import (
 from content_queue.platforms import RULES
 from content_queue.states import Status, TransitionConflict
 from content_queue.transitions import transition
+from content_queue.variants import text_for_target
 
 
 class Mode(str, enum.Enum):
@@ -109,7 +110,7 @@ def start_attempt(session: Session, target_id: int, *, now: datetime,
         account_id=account.id,
         credentials_encrypted=account.credentials_encrypted,
         api_base_url=account.api_base_url,
-        text=post.text,
+        text=text_for_target(post, target),  # issue 8: the platform's variant
         idempotency_key=idempotency_key(target.id),
         # The look-up window starts at the first attempt that may have reached the platform.
         attempt_started_at=earlier or target.attempt_started_at,

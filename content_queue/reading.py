@@ -32,6 +32,7 @@ def list_posts(session: Session, actor: User, *, status: str | None = None, page
     page = max(page, 1)
     rows = session.scalars(
         query.options(selectinload(Post.targets).selectinload(PostTarget.account),
+                      selectinload(Post.variants),  # issue 8 compose: shown in every post
                       selectinload(Post.attachments).joinedload(PostMedia.media)
                       .defer(MediaAsset.data))
         .order_by(Post.first_scheduled_at.desc(), Post.id.desc())

@@ -13,9 +13,21 @@ from typing import Any, Iterable, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from content_queue.approval_rules import (  # issue 8 approvals: the approval rule
+    approval_after_edit,
+    check_may_approve,
+    clear_approval,
+    record_approval,
+    status_after_edit,
+    status_on_submit,
+    submitted_status,
+)
 from content_queue.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from content_queue.consent import require_consent  # issue 10 kits
+from content_queue.guard import require_clear  # issue 10 guard: sensitive information
 from content_queue.ids import to_id
 from content_queue.media import load_media, media_facts
+from content_queue.media_library import require_alt_text
 from content_queue.models import (
     APPROVER_ROLES,
     AUTHOR_ROLES,
@@ -32,6 +44,8 @@ from content_queue.states import Status
 from content_queue.timeutil import utc_to_local
 from content_queue.transitions import transition
 from content_queue.users import audit
+from content_queue.variants import check_texts, clean_variants, save_variants
+from content_queue.versions import record_version, snapshot  # issue 8 approvals: versions
 
 #: A time up to this far in the past still counts as "now" (clock skew, slow clients).
 PAST_GRACE = timedelta(seconds=60)
@@ -129,7 +143,8 @@ def _check_campaign(session: Session, actor: User, campaign_id: Any) -> int | No
 
 
 def _submitted_status(actor: User) -> Status:
-    return Status.SCHEDULED if actor.role in APPROVER_ROLES else Status.AWAITING_APPROVAL
+    """issue 8 approvals: by the agency's rule (content_queue.approval_rules)."""
+    return submitted_status(actor)
 
 
 def queue_post(
@@ -143,11 +158,13 @@ def queue_post(
     campaign_id: Any = None,
     media_ids: Any = None,
     submit: bool = True,
+    variants: Any = None,
+    guard_override: Any = None,
 ) -> Post:
     """Create a post with one target per account.
 
     Approvers' posts are scheduled at once; a PIO's wait for approval. ``submit=False`` keeps
-    the post as a draft.
+    the post as a draft. ``variants`` (platform → text) replace the text on that platform.
     """
     require_author(actor)
     text = _check_text(text)
@@ -155,7 +172,9 @@ def queue_post(
     when = _check_time(scheduled_at, now, actor.agency.timezone)
     campaign = _check_campaign(session, actor, campaign_id)
     media = load_media(session, actor, media_ids)
-    _check_rules(text, accounts, media_facts(media))
+    require_alt_text(media)  # issue 8 compose: library images need alt text
+    own_texts = clean_variants(variants)  # issue 8 compose: per-platform variants, own limits
+    check_texts(text, own_texts, accounts, media_facts(media))
 
     post = Post(agency_id=actor.agency_id, author_id=actor.id, campaign_id=campaign, text=text,
                 first_scheduled_at=when, created_at=now, updated_at=now)
@@ -168,11 +187,14 @@ def queue_post(
                                scheduled_at=when, next_attempt_at=when, attempts=0,
                                created_at=now, updated_at=now))
     session.flush()
+    save_variants(session, post, own_texts, accounts, now=now)
     audit(session, "post.created", actor_id=actor.id, entity_type="post", entity_id=post.id,
           now=now, details={"accounts": [a.id for a in accounts], "scheduled_at": when.isoformat()})
     if submit:
-        if actor.role in APPROVER_ROLES:
-            post.approved_by_id, post.approved_at = actor.id, now
+        # issue 10 guard: a finding blocks it, unless an approver overrides in writing
+        require_clear(session, post, actor=actor, justification=guard_override, now=now)
+        if _submitted_status(actor) == Status.SCHEDULED:  # issue 8: needs no approval
+            record_approval(post, now=now, by=actor)
         session.flush()
         _move_all(session, post, {Status.DRAFT}, _submitted_status(actor), actor, now)
     session.refresh(post)
@@ -209,26 +231,33 @@ def _require_owner_or_approver(actor: User, post: Post, verb: str) -> None:
 def submit_post(session: Session, *, actor: User, post_id: int, now: datetime) -> Post:
     post = get_post(session, actor, post_id)
     _require_owner_or_approver(actor, post, "submit")
-    if not _move_all(session, post, {Status.DRAFT}, _submitted_status(actor), actor, now):
+    if not any(t.status == Status.DRAFT.value for t in post.targets):
+        raise Conflict("This post has no draft to submit.", code="nothing_to_submit")
+    # issue 8 approvals: the author's rule decides (an approver's Submit on a PIO's draft
+    # sends it for approval), and a draft whose time has passed is refused
+    want = status_on_submit(post, now=now)
+    if want == Status.SCHEDULED:  # issue 10 kits: a submit that schedules needs
+        require_consent(session, post)  # consent on record
+    require_clear(session, post)  # issue 10 guard: nothing sensitive is submitted
+    if not _move_all(session, post, {Status.DRAFT}, want, actor, now):
         raise Conflict("This post has no draft to submit.", code="nothing_to_submit")
     return post
 
 
 def approve_post(session: Session, *, actor: User, post_id: int, now: datetime) -> Post:
     post = get_post(session, actor, post_id)
-    if actor.role not in APPROVER_ROLES:
-        raise Forbidden("Only an approver or an admin can approve posts.")
-    if post.author_id == actor.id:
-        raise Forbidden("You cannot approve your own post; ask another approver.",
-                        code="own_post")
+    check_may_approve(actor, post)  # issue 8 approvals: nobody approves their own post
     waiting = [t for t in post.targets if t.status == Status.AWAITING_APPROVAL.value]
     if not waiting:
         raise Conflict("Nothing on this post is waiting for approval.", code="nothing_to_approve")
     if any(t.scheduled_at < now - PAST_GRACE for t in waiting):
         raise Conflict("This post's time has passed; reschedule it before approving.",
                        code="time_in_past")
+    require_consent(session, post)  # issue 10 kits: a named person's consent on record
+    require_clear(session, post)  # issue 10 guard: nothing sensitive is approved
+    record_approval(post, now=now, by=actor)  # issue 8: recorded first, the move checks it
+    post.updated_at = now
     _move_all(session, post, {Status.AWAITING_APPROVAL}, Status.SCHEDULED, actor, now)
-    post.approved_by_id, post.approved_at, post.updated_at = actor.id, now, now
     return post
 
 
@@ -237,6 +266,7 @@ def reject_post(session: Session, *, actor: User, post_id: int, now: datetime,
     post = get_post(session, actor, post_id)
     if actor.role not in APPROVER_ROLES:
         raise Forbidden("Only an approver or an admin can send a post back.")
+    clear_approval(post)  # issue 8 approvals
     if not _move_all(session, post, {Status.AWAITING_APPROVAL}, Status.DRAFT, actor, now,
                      reason=reason.strip() or "sent back for changes"):
         raise Conflict("Nothing on this post is waiting for approval.", code="nothing_to_approve")
@@ -269,11 +299,15 @@ RESCHEDULABLE = {Status.DRAFT, Status.AWAITING_APPROVAL, Status.SCHEDULED, Statu
 
 def reschedule_post(session: Session, *, actor: User, post_id: int, scheduled_at: Any,
                     now: datetime) -> Post:
-    """Move the unpublished targets to a new time. A PIO's change needs approval again."""
+    """Move the unpublished targets to a new time. A change that needs approval (a PIO's, by
+    the agency's rule) sends them back for approval; the change is kept as a version."""
     post = get_post(session, actor, post_id)
     _require_owner_or_approver(actor, post, "reschedule")
     when = _check_time(scheduled_at, now, actor.agency.timezone)
-    want = _submitted_status(actor)
+    before = snapshot(post)  # issue 8 approvals: versions and the approval rule
+    if not any(Status(t.status) in RESCHEDULABLE for t in post.targets):
+        raise Conflict("Nothing on this post can be rescheduled.", code="not_reschedulable")
+    approved = approval_after_edit(post, actor, now=now)
     moved = 0
     for target in post.targets:
         current = Status(target.status)
@@ -281,6 +315,7 @@ def reschedule_post(session: Session, *, actor: User, post_id: int, scheduled_at
             continue
         values = {"scheduled_at": when, "next_attempt_at": when, "last_error": None,
                   "error_code": None, "attempt_started_at": None}
+        want = status_after_edit(current, approved, time_changed=True) or current
         if current == Status.DRAFT or current == want:
             for key, value in values.items():
                 setattr(target, key, value)
@@ -296,6 +331,7 @@ def reschedule_post(session: Session, *, actor: User, post_id: int, scheduled_at
     audit(session, "post.rescheduled", actor_id=actor.id, entity_type="post", entity_id=post.id,
           now=now, details={"scheduled_at": when.isoformat()})
     session.flush()
+    record_version(session, post, before, editor=actor, now=now)  # issue 8 approvals
     return post
 
 

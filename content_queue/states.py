@@ -42,7 +42,8 @@ ALLOWED: dict[Status, frozenset[Status]] = {
     S.SCHEDULED: frozenset({S.PUBLISHING, S.AWAITING_APPROVAL, S.DRAFT, S.CANCELED, S.HELD}),
     S.PUBLISHING: frozenset({S.HELD, S.PUBLISHED, S.FAILED, S.SCHEDULED, S.UNCONFIRMED}),
     S.PUBLISHED: frozenset(),
-    S.FAILED: frozenset({S.SCHEDULED, S.CANCELED}),
+    # issue 8 approvals: a failed post given a new time by a PIO waits for approval again.
+    S.FAILED: frozenset({S.SCHEDULED, S.AWAITING_APPROVAL, S.CANCELED}),
     S.CANCELED: frozenset(),
     S.EXPIRED: frozenset({S.AWAITING_APPROVAL, S.SCHEDULED, S.CANCELED}),
     # An incident pause: the scheduler (or the worker's last check) holds; a resume sends it

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from content_queue.approval_rules import check_schedulable
 from content_queue.models import AuditEvent, PostTarget
 from content_queue.notifications import TARGET_STATUS_EVENTS, notify_target
 from content_queue.states import Status, TransitionConflict, check_transition
@@ -37,6 +38,10 @@ def transition(
     """
     current = Status(target_row.status)
     to = check_transition(current, to)
+    if to == Status.SCHEDULED:  # issue 8 approvals: every way into scheduled passes the rule
+        check_schedulable(target_row, current, now=now,
+                          scheduled_at=(values or {}).get("scheduled_at"),
+                          next_attempt_at=(values or {}).get("next_attempt_at"))
     changes: dict[str, Any] = {"status": to.value, "updated_at": now}
     changes.update(values or {})
     result = session.execute(

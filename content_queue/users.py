@@ -20,7 +20,12 @@ from content_queue.passwords import (
     spend_verify_time,
     verify_password,
 )
+from content_queue.sessions import end_sessions
 from content_queue.timeutil import LocalTimeError, zone
+
+#: The installation's operator: above the agencies (creates them and their first admin).
+OWNER = "owner"
+ALL_ROLES = (*ROLES, OWNER)
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -79,8 +84,8 @@ def create_user(
     fields = {}
     if not EMAIL_RE.match(email):
         fields["email"] = "Enter an email address such as pio@county911.gov."
-    if role not in ROLES:
-        fields["role"] = f"Role must be one of: {', '.join(ROLES)}."
+    if role not in ALL_ROLES:
+        fields["role"] = f"Role must be one of: {', '.join(ALL_ROLES)}."
     problem = password_problem(password, email=email)
     if problem:
         fields["password"] = problem
@@ -99,14 +104,27 @@ def create_user(
 
 
 def set_password(session: Session, user: User, password: str, *, now: datetime,
-                 actor_id: int | None = None) -> None:
+                 actor_id: int | None = None, revoke_tokens: bool = True) -> int:
+    """Set a new password; every session of the user ends, and (unless ``revoke_tokens`` is
+    False) so do their API tokens. Returns how many tokens were revoked."""
     problem = password_problem(password, email=user.email)
     if problem:
         raise ValidationFailed(f"The password was not set: {problem}", code="weak_password",
                                fields={"password": problem})
     user.password_hash = hash_password(password)
+    end_sessions(user)
+    revoked = revoke_user_tokens(session, user, now=now) if revoke_tokens else 0
     audit(session, "user.password_set", actor_id=actor_id, entity_type="user", entity_id=user.id,
-          now=now)
+          now=now, details={"tokens_revoked": revoked})
+    return revoked
+
+
+def revoke_user_tokens(session: Session, user: User, *, now: datetime) -> int:
+    rows = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
+                                                  ApiToken.revoked_at.is_(None))).all()
+    for row in rows:
+        row.revoked_at = now
+    return len(rows)
 
 
 def authenticate(session: Session, email: str, password: str, *, now: datetime) -> User | None:
@@ -137,17 +155,28 @@ def create_api_token(session: Session, user: User, *, now: datetime, name: str =
     return token
 
 
-def find_api_token(session: Session, token: str) -> ApiToken | None:
-    """The live token (not revoked, its user active) for ``token``, or None. Only reads: an API
-    read must never need the write lock, so the token's use is stamped elsewhere
+def find_api_token(session: Session, token: str, *, now: datetime | None = None) -> ApiToken | None:
+    """The live token (not revoked, not expired, its user active) for ``token``, or None. Only
+    reads: an API read must never need the write lock, so the token's use is stamped elsewhere
     (:func:`record_token_uses`)."""
-    row = session.scalars(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(token),
-                               ApiToken.revoked_at.is_(None))
-    ).first()
-    if row is None or not row.user.active:
-        return None
-    return row
+    row, problem = check_api_token(session, token, now=now)
+    return row if problem is None else None
+
+
+def check_api_token(session: Session, token: str, *,
+                    now: datetime | None = None) -> tuple[ApiToken | None, str | None]:
+    """``(row, None)`` for a live token, else ``(row or None, why it is refused)`` in words for
+    the person holding it (they hold the token, so saying "revoked" tells them nothing new)."""
+    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).first()
+    if row is None:
+        return None, "The API token is unknown."
+    if row.revoked_at is not None:
+        return row, "This API token has been revoked; create a new one on your page (Me)."
+    if now is not None and row.expires_at is not None and row.expires_at <= now:
+        return row, "This API token has expired; create a new one on your page (Me)."
+    if not row.user.active:
+        return row, "This API token's user is deactivated."
+    return row, None
 
 
 def user_for_token(session: Session, token: str, *, now: datetime | None = None) -> User | None:
@@ -174,3 +203,107 @@ def record_token_uses(session: Session, uses: Mapping[int, datetime]) -> None:
     session.connection().execute(
         statement, [{"token_id": token_id, "used_at": used_at}
                     for token_id, used_at in sorted(uses.items())])
+
+
+# ---- issue 11: managing users and tokens (admin pages, own page, API) ----------------------
+
+#: Roles an agency admin may give (the owner role is given only by the CLI).
+AGENCY_ROLES = ROLES
+MAX_TOKEN_NAME = 200
+
+
+def list_users(session: Session) -> list[User]:
+    """The users the session sees (a web session is scoped to one agency)."""
+    return list(session.scalars(select(User).where(User.role != OWNER).order_by(User.email)))
+
+
+def _not_last_admin(session: Session, user: User) -> None:
+    if user.role != "admin" or not user.active:
+        return
+    admins = session.scalar(select(func.count()).select_from(User).where(
+        User.agency_id == user.agency_id, User.role == "admin", User.active.is_(True)))
+    if admins <= 1:
+        raise Conflict("This is the agency's last active admin; make another user admin first.",
+                       code="last_admin")
+
+
+def change_role(session: Session, user: User, role: str, *, actor: User, now: datetime) -> None:
+    if role not in AGENCY_ROLES:
+        raise ValidationFailed(f"Role must be one of: {', '.join(AGENCY_ROLES)}.",
+                               fields={"role": "Choose admin, approver, pio or viewer."})
+    if role == user.role:
+        return
+    if user.role == OWNER:
+        raise Conflict("The owner's role is changed with the CLI only.", code="owner_role")
+    if role != "admin":
+        _not_last_admin(session, user)
+    before = user.role
+    user.role = role
+    audit(session, "user.role_changed", actor_id=actor.id, entity_type="user",
+          entity_id=user.id, now=now, details={"from": before, "to": role})
+
+
+def set_active(session: Session, user: User, active: bool, *, actor: User,
+               now: datetime) -> None:
+    """Deactivate (sessions end, tokens stop working) or reactivate; never a hard delete, so
+    the user's posts and audit entries keep their name."""
+    if bool(user.active) == active:
+        return
+    if not active:
+        if user.id == actor.id:
+            raise Conflict("You cannot deactivate yourself.", code="self_deactivate")
+        _not_last_admin(session, user)
+        end_sessions(user)
+    user.active = active
+    audit(session, "user.activated" if active else "user.deactivated", actor_id=actor.id,
+          entity_type="user", entity_id=user.id, now=now)
+
+
+def reset_password(session: Session, user: User, *, actor: User, now: datetime) -> str:
+    """A generated password, returned once (shown to the admin, never stored in clear); the
+    user's sessions and API tokens end."""
+    from content_queue.passwords import generate_password
+
+    password = generate_password()
+    set_password(session, user, password, now=now, actor_id=actor.id, revoke_tokens=True)
+    audit(session, "user.password_reset", actor_id=actor.id, entity_type="user",
+          entity_id=user.id, now=now)
+    return password
+
+
+def change_own_password(session: Session, user: User, *, current: str, new: str,
+                        now: datetime, revoke_tokens: bool = True) -> int:
+    if not verify_password(current or "", user.password_hash):
+        raise ValidationFailed("Your current password is not right.", code="wrong_password",
+                               fields={"current_password": "Not your current password."})
+    return set_password(session, user, new, now=now, actor_id=user.id,
+                        revoke_tokens=revoke_tokens)
+
+
+def list_tokens(session: Session, user: User) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
+                                .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
+
+
+def create_named_token(session: Session, user: User, name: str, *, now: datetime,
+                       expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+    """A new token for ``user`` (it acts with the user's role); the plain token is returned
+    once and only its hash is kept."""
+    name = (name or "").strip()
+    if not name or len(name) > MAX_TOKEN_NAME:
+        raise ValidationFailed("Give the token a name that says where it is used.",
+                               fields={"name": f"Required, at most {MAX_TOKEN_NAME} characters."})
+    if expires_at is not None and expires_at <= now:
+        raise ValidationFailed("The expiry date must be in the future.",
+                               fields={"expires_at": "Must be in the future."})
+    token = create_api_token(session, user, now=now, name=name)
+    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).one()
+    row.expires_at = expires_at
+    return row, token
+
+
+def revoke_token(session: Session, row: ApiToken, *, actor: User, now: datetime) -> None:
+    if row.revoked_at is None:
+        row.revoked_at = now
+        audit(session, "token.revoked", actor_id=actor.id, entity_type="user",
+              entity_id=row.user_id, now=now, details={"name": row.name, "prefix": row.prefix})

@@ -69,7 +69,7 @@ FAULT_KINDS = frozenset(
 
 
 #: Request kinds that only read; a fault reaches them only when it names them.
-READ_KINDS = frozenset({"lookup"})
+READ_KINDS = frozenset({"lookup", "metrics"})  # metrics: issue 9 engagement poll faults
 
 
 @dataclass

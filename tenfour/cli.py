@@ -17,7 +17,10 @@ def utcnow() -> datetime:
 
 
 def _settings() -> Settings:
-    return load_settings()
+    try:
+        return load_settings()
+    except ValueError as exc:  # a bad setting (ENGAGEMENT_POLL_AFTER, WORKER_POOL, ...) in words
+        raise click.ClickException(str(exc)) from None
 
 
 def _setup_logging(settings: Settings) -> None:
@@ -152,11 +155,16 @@ def _fail(exc: Exception) -> None:
 
 @users.command("create", help="Create a user; prints a strong password unless --password-stdin.")
 @click.option("--email", required=True)
-@click.option("--role", required=True, type=click.Choice(["admin", "approver", "pio", "viewer"]))
+@click.option("--role", required=True,
+              type=click.Choice(["admin", "approver", "pio", "viewer", "owner"]))
 @click.option("--name", "display_name", default="")
 @click.option("--password-stdin", is_flag=True, help="read the password from standard input")
-def users_create(email: str, role: str, display_name: str, password_stdin: bool) -> None:
+@click.option("--agency", "agency_id", type=int, default=None,
+              help="the agency's id (from `tenfour agencies create`); default: the first agency")
+def users_create(email: str, role: str, display_name: str, password_stdin: bool,
+                 agency_id: int | None) -> None:
     from content_queue.errors import ServiceError
+    from content_queue.models import Agency
     from content_queue.users import create_user, get_or_create_agency
 
     settings = _settings()
@@ -164,8 +172,13 @@ def users_create(email: str, role: str, display_name: str, password_stdin: bool)
     database = _session()
     try:
         with database.session_scope() as s:
-            agency = get_or_create_agency(s, settings.agency_name, settings.agency_timezone,
-                                          utcnow())
+            if agency_id is not None:
+                agency = s.get(Agency, agency_id)
+                if agency is None:
+                    raise click.ClickException(f"No agency with the id {agency_id}.")
+            else:
+                agency = get_or_create_agency(s, settings.agency_name, settings.agency_timezone,
+                                              utcnow())
             user = create_user(s, agency_id=agency.id, email=email, role=role,
                                password=password, now=utcnow(), display_name=display_name)
             click.echo(f"Created {user.role} {user.email} (id {user.id}).")
@@ -194,6 +207,28 @@ def users_set_password(email: str, password_stdin: bool) -> None:
     click.echo(f"Password set for {email}.")
     if generated:
         click.echo(f"Password: {password}")
+
+
+@main.group(help="Agencies on this installation (issue 11).")
+def agencies() -> None:
+    pass
+
+
+@agencies.command("create", help="Create an agency; its id alone is the last line.")
+@click.option("--name", required=True)
+@click.option("--timezone", "timezone_name", required=True, help="IANA zone, e.g. America/Denver")
+def agencies_create(name: str, timezone_name: str) -> None:
+    from content_queue.agencies import create_agency
+    from content_queue.errors import ServiceError
+
+    try:
+        with _session().session_scope() as s:
+            agency = create_agency(s, name=name, timezone_name=timezone_name, now=utcnow())
+            agency_id = agency.id
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"Created the agency {name} ({timezone_name}). Its id:", err=True)
+    click.echo(agency_id)
 
 
 @main.group(help="API tokens.")
@@ -305,6 +340,69 @@ def demo_bootstrap() -> None:
     settings = _settings()
     for line in bootstrap(settings, _session()):
         click.echo(line)
+
+
+# issue 10 kits: the public-records archive and the kit files, from the command line.
+@main.command(help="Export the public-records archive (a zip) for a date range.")
+@click.option("--from", "start", required=True, help="first day, YYYY-MM-DD (agency time)")
+@click.option("--to", "end", required=True, help="last day, YYYY-MM-DD (included)")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="the zip file to write")
+@click.option("--email", default=None, help="record this admin as the one exporting")
+def archive(start: str, end: str, out: str, email: str | None) -> None:
+    from content_queue.archive import parse_range, record_export, write_archive
+    from content_queue.errors import ServiceError
+    from content_queue.models import Agency
+
+    settings = _settings()
+    database = _session()
+    now = utcnow()
+    partial = out + ".partial"
+    try:
+        with database.session_scope(write=False) as s:
+            agency_id, actor = _pause_agency_and_actor(s, settings, email)
+            if actor is not None and actor.role != "admin":
+                raise click.ClickException(f"{email} is not an admin; only an admin can export "
+                                           "the archive.")
+            agency = s.get(Agency, agency_id)
+            span = parse_range(start, end, agency.timezone)
+            with open(partial, "wb") as fh:
+                summary = write_archive(s, fh, agency=agency, span=span, exported_by=actor,
+                                        now=now)
+            actor_id = actor.id if actor else None
+        os.replace(partial, out)
+        with database.session_scope() as s:
+            from content_queue.models import User
+
+            record_export(s, summary, agency_id=agency_id,
+                          actor=s.get(User, actor_id) if actor_id else None, now=now, via="cli")
+    except ServiceError as exc:
+        _fail(exc)
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
+    counts = summary.counts
+    click.echo(f"Wrote {out}: {counts['posts']} post(s), {counts['replies']} repl(ies), "
+               f"{counts['media']} image(s), {span.start} to {span.end} ({span.timezone}).")
+    click.echo(f"manifest.json SHA-256: {summary.manifest_sha256}")
+
+
+@main.group(help="Campaign kits (YAML files).")
+def kits() -> None:
+    pass
+
+
+@kits.command("check", help="Read every kit file (built-in and KITS_DIR); list errors.")
+def kits_check() -> None:
+    from content_queue.kits import load_catalog
+
+    catalog = load_catalog(_settings().kits_dir)
+    for kit in catalog.kits.values():
+        click.echo(f"ok  {kit.id}: {kit.name} ({len(kit.posts)} posts) — {kit.source}")
+    for error in catalog.errors:
+        click.echo(f"error  {error}", err=True)
+    if catalog.errors:
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

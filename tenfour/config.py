@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Mapping
 
 from content_queue.budgets import DEFAULT_BUDGETS, Budget, parse_budgets
+from content_queue.engagement_schedule import DEFAULT_OFFSETS, parse_poll_after
 from content_queue.platforms import allowed_hosts as build_allowed_hosts, parse_allowed_hosts
 
 DEFAULT_INSTANCE_DIR = Path.cwd() / "instance"
@@ -55,6 +57,10 @@ class Settings:
     simulator_url: str = "http://127.0.0.1:5055"
     scheduler_tick_seconds: float = 0.25
     engagement_poll_seconds: float = 60.0
+    #: issue 9 engagement: when a published target's metrics are read (ENGAGEMENT_POLL_AFTER).
+    engagement_poll_after: tuple[timedelta, ...] = DEFAULT_OFFSETS
+    #: issue 9 feedback: replies on posts younger than 48 h are read this often.
+    feedback_poll_seconds: float = 300.0
     claim_batch_size: int = 500
     claim_ahead_seconds: float = 1.0
     publish_max_attempts: int = 5
@@ -69,6 +75,8 @@ class Settings:
     #: Failed sign-ins allowed per e-mail and per client address before 429 (limits' notation).
     login_limit_per_email: str = "10 per 15 minutes"
     login_limit_per_address: str = "30 per 15 minutes"
+    #: issue 11: a browser session ends after this many minutes without a request (a shift).
+    session_idle_minutes: int = 480
     platform_api_base_urls: Mapping[str, str] = field(default_factory=dict)
     #: PLATFORM_ALLOWED_HOSTS: hosts added to each platform's outbound allow-list ("*" = all).
     platform_allowed_hosts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -92,6 +100,8 @@ class Settings:
     scheduler_stall_seconds: float = 180.0
     log_format: str = "text"  # "json": one JSON object a line
     log_level: str = "INFO"
+    #: KITS_DIR: the agency's own campaign kits (YAML), adding to or replacing the built-in ones.
+    kits_dir: Path | None = None
 
     @property
     def sqlite(self) -> bool:
@@ -194,6 +204,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         simulator_url=simulator_url.rstrip("/"),
         scheduler_tick_seconds=_float(env.get("SCHEDULER_TICK_SECONDS"), 0.25),
         engagement_poll_seconds=_float(env.get("ENGAGEMENT_POLL_SECONDS"), 60.0),
+        engagement_poll_after=parse_poll_after(env.get("ENGAGEMENT_POLL_AFTER")),
+        feedback_poll_seconds=_float(env.get("FEEDBACK_POLL_SECONDS"), 300.0),
         claim_batch_size=_int(env.get("CLAIM_BATCH_SIZE"), 500),
         claim_ahead_seconds=_float(env.get("CLAIM_AHEAD_SECONDS"), 1.0),
         publish_max_attempts=_int(env.get("PUBLISH_MAX_ATTEMPTS"), 5),
@@ -207,6 +219,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         session_cookie_secure=_bool(env.get("SESSION_COOKIE_SECURE"), False),
         login_limit_per_email=env.get("LOGIN_LIMIT_PER_EMAIL") or "10 per 15 minutes",
         login_limit_per_address=env.get("LOGIN_LIMIT_PER_ADDRESS") or "30 per 15 minutes",
+        session_idle_minutes=max(1, _int(env.get("SESSION_IDLE_MINUTES"), 480)),
         platform_api_base_urls=bases,
         platform_allowed_hosts=parse_allowed_hosts(env.get("PLATFORM_ALLOWED_HOSTS")),
         x_price_per_post=_float(env.get("X_PRICE_PER_POST"), 0.015),
@@ -226,6 +239,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         scheduler_stall_seconds=_float(env.get("SCHEDULER_STALL_SECONDS"), 180.0),
         log_format=_log_format(env.get("LOG_FORMAT")),
         log_level=(env.get("LOG_LEVEL") or "INFO").strip().upper(),
+        kits_dir=Path(env["KITS_DIR"]).expanduser() if env.get("KITS_DIR") else None,
     )
 
 

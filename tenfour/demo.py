@@ -16,6 +16,12 @@ from content_queue.models import SocialAccount
 from content_queue.passwords import generate_password
 from content_queue.users import create_user, find_user, get_or_create_agency
 from tenfour.config import Settings
+from tenfour.demo_approvals import seed_approvals_demo  # issue 8 approvals
+from tenfour.demo_calendar import seed_calendar_demo  # issue 8 calendar
+from tenfour.demo_compose import seed_compose_demo
+from tenfour.demo_engagement import seed_engagement_history
+from tenfour.demo_feedback import seed_feedback_demo
+from tenfour.demo_guard import seed_guard_demo  # issue 10 guard
 
 DEMO_EMAIL = "admin@tenfour.local"
 DEMO_ACCOUNTS = [
@@ -48,6 +54,18 @@ def bootstrap(settings: Settings, database: Database) -> Iterator[str]:
                             display_name=name, credentials={"access_token": f"demo-{handle}"},
                             now=now)
                 yield f"Connected sandbox account @{handle}."
+        # issue 9 engagement: past [Demo] posts with snapshots, so the dashboard is not empty.
+        demo_accounts = list(s.scalars(select(SocialAccount).where(
+            SocialAccount.agency_id == agency.id, SocialAccount.platform == "sandbox",
+            SocialAccount.handle.in_([h for h, _ in DEMO_ACCOUNTS])).order_by(SocialAccount.id)))
+        yield from seed_engagement_history(s, agency_id=agency.id, tz_name=agency.timezone,
+                                           author=admin, accounts=demo_accounts, now=now)
+        yield from seed_compose_demo(s, actor=admin, now=now)  # issue 8: templates, library
+        yield from seed_feedback_demo(s, agency=agency, admin=admin, now=now)  # issue 9 wall
+        yield from seed_guard_demo(s, agency=agency, admin=admin, now=now)  # issue 10 guard
+        yield from seed_approvals_demo(s, agency=agency, admin=admin, now=now)  # issue 8
+        yield from seed_calendar_demo(s, agency=agency, admin=admin, accounts=demo_accounts,
+                                      now=now)  # issue 8 calendar: slots, a recurring post
     if old_file.exists():
         old_file.unlink()
         yield f"Removed {old_file} (it held the demo password in plain text)."

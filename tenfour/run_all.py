@@ -32,6 +32,8 @@ DEMO_PLATFORMS = (
     ("BLUESKY_API_BASE_URL", "/bluesky", {}),
 )
 SETUP_STEPS = (("db", "upgrade"), ("demo", "bootstrap"))
+#: The engagement poll schedule `tenfour run` uses unless ENGAGEMENT_POLL_AFTER is set.
+RUN_POLL_AFTER = "2m,15m,1h,24h,7d,30d"
 
 
 def tenfour_argv(*args: str) -> list[str]:
@@ -54,6 +56,10 @@ def child_env(settings: Settings, redis_url: str, base: Mapping[str, str] | None
         env[base_var] = settings.simulator_url + path
         for var, value in client_vars.items():
             env[var] = value
+    # issue 9: on one machine the demo posts' engagement is polled within minutes (2 and 15
+    # minutes after publishing, then the product's schedule), so the dashboard charts growth in
+    # the first quarter hour; ENGAGEMENT_POLL_AFTER set in the environment wins.
+    env.setdefault("ENGAGEMENT_POLL_AFTER", RUN_POLL_AFTER)
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
 

@@ -40,34 +40,74 @@ from web.accounts.blueprint import bp as accounts_bp
 from web.api import common as api_common
 from web.api import media as api_media
 from web.api import notifications as api_notifications
+from web.api import openapi as api_openapi
 from web.api import pauses as api_pauses
 from web.api import posts as api_posts
 from web.api import resources as api_resources
 from web.api import targets as api_targets
+from web.api import compose_openapi as api_compose_openapi
+from web.api import imports as api_imports
+from web.api import engagement as api_engagement
+from web.api import feedback as api_feedback
+from web.api import media_library as api_media_library
+from web.api import templates as api_templates
+from web.api import approvals as api_approvals  # issue 8 approvals
+from web.api import calendar as api_calendar  # issue 8 calendar
+from web.api import calendar_openapi as api_calendar_openapi  # issue 8 calendar
+from web.api import slots as api_slots  # issue 8 calendar
+from web.calendar import views as calendar_views  # issue 8 calendar
+from web.api import guard as api_guard  # issue 10 guard
+from web.guard import views as guard_views  # issue 10 guard
+from web.api import archive as api_archive  # issue 10 kits: archive
+from web.api import consents as api_consents  # issue 10 kits: consent
+from web.api import kits as api_kits  # issue 10 kits
+from web.api import kits_openapi as api_kits_openapi  # issue 10 kits
 from web.api.blueprint import bp as api_bp
+from web.approvals import views as approvals_views  # issue 8 approvals
 from web.campaigns import views as campaigns_views
+from web.archive import views as archive_views  # issue 10 kits: archive
+from web.kits import views as kits_views  # issue 10 kits
+from web.admin import views as admin_views  # issue 11 people
+from web.me import views as me_views  # issue 11 people
+from web.api import users as api_users  # issue 11 people
+from web.api import tokens as api_tokens  # issue 11 people
+from web.api import people_openapi as api_people_openapi  # issue 11 people
 from web.common import (auth, converters, errors, formatting, health, metrics, security,
                         state)
 from web.common.probe import BrokerProbe
 from web.common.settings import WebSettings
 from web.dashboard import views as dashboard_views
+from web.engagement import views as engagement_views
+from web.feedback import views as feedback_views
+from web.briefing import views as briefing_views
 from web.notifications import views as notifications_views
 from web.pauses import views as pauses_views
 from web.posts import compose as posts_compose
+from web.posts import copies as posts_copies
 from web.posts import media as posts_media
 from web.posts import views as posts_views
+from web.review import views as review_views  # issue 8 approvals: public review links
+from web.media_library import views as media_library_views
+from web.templates_lib import imports as templates_lib_imports
+from web.templates_lib import views as templates_lib_views
 
 csrf = CSRFProtect()
 
 #: The pages' blueprints, in the order they are registered (which is also the order Flask
 #: searches their template folders after ``web/templates``).
 AREAS = (dashboard_views.bp, posts_compose.bp, posts_views.bp, accounts_bp, campaigns_views.bp,
-         posts_media.bp, notifications_views.bp, pauses_views.bp, health.bp, metrics.bp)
+         posts_media.bp, notifications_views.bp, pauses_views.bp, health.bp, metrics.bp,
+         templates_lib_views.bp, media_library_views.bp, engagement_views.bp,
+         feedback_views.bp, briefing_views.bp, guard_views.bp, approvals_views.bp, review_views.bp,
+         kits_views.bp, archive_views.bp, calendar_views.bp, admin_views.bp, me_views.bp)
 #: Modules that only put routes on a blueprint listed elsewhere: importing them above is what
 #: registers those routes (named here so the imports read as used).
 ROUTE_MODULES = (accounts_views, accounts_credentials, accounts_connect,
-                 api_common, api_media, api_notifications, api_pauses, api_posts, api_resources,
-                 api_targets)
+                 api_common, api_media, api_notifications, api_openapi, api_pauses, api_posts, api_resources,
+                 api_targets, api_imports, api_media_library, api_templates, templates_lib_imports, api_approvals,
+                 posts_copies, api_engagement, api_guard, api_feedback,
+                 api_kits, api_kits_openapi, api_consents, api_archive, api_calendar, api_slots, api_calendar_openapi,
+                 api_users, api_tokens, api_people_openapi)  # issue 11 people
 
 
 def create_app(settings: WebSettings, *, db: Database | None = None,

@@ -10,13 +10,6 @@ from typing import Callable, Sequence
 from sqlalchemy import select
 
 from content_queue.accounts import mark_reconnect_needed, store_refreshed_credentials
-from content_queue.engagement import (
-    PollBatch,
-    accounts_due_for_engagement,
-    due_for_engagement,
-    record_engagement,
-    record_replies,
-)
 from content_queue.models import SocialAccount
 from content_queue.pauses import hold_if_paused, pause_for_target
 from content_queue.outcomes import (
@@ -43,6 +36,7 @@ from content_queue.publishing import (
     start_attempt,
 )
 from scheduler.tick import find_stuck, mark_handed_on
+from workers.guard import refused_by_guard  # issue 10 guard
 from workers.runtime import Runtime
 
 log = logging.getLogger("tenfour.worker")
@@ -87,6 +81,8 @@ def publish_one(rt: Runtime, target_id: int, *, due_at: datetime | None = None) 
         with rt.db.session_scope() as session:
             fail_without_call(session, target_id, AuthExpired(
                 "the account was disconnected by the platform."), now=utcnow())
+        return "failed"
+    if job.mode is Mode.PUBLISH and refused_by_guard(rt, target_id):  # issue 10 guard
         return "failed"
     wait_until_due(due_at)
     if job.mode is Mode.PUBLISH and held_by_pause(rt, target_id, fields):
@@ -185,54 +181,6 @@ def look_up(connector: PlatformConnector, job: PublishJob) -> tuple[Lookup, str]
         return lookup, ("the account has posted too often since then for its recent posts to "
                         "show whether this one is among them")
     return lookup, ""
-
-
-def poll_engagement_batches(rt: Runtime) -> list[int]:
-    """Accounts with published posts worth polling."""
-    with rt.db.session_scope(write=False) as session:
-        return accounts_due_for_engagement(session, now=utcnow())
-
-
-def poll_account(rt: Runtime, account_id: int) -> int:
-    """Fetch metrics for an account's recent posts in one batched call; store a snapshot each."""
-    with rt.db.session_scope(write=False) as session:
-        batch = next(iter(due_for_engagement(session, now=utcnow(), account_id=account_id)),
-                     None)
-        account = session.get(SocialAccount, account_id)
-        handle = account.handle if account else ""
-    if batch is None:
-        return 0
-    connector = rt.connector(batch.platform, handle, batch.credentials_encrypted,
-                             batch.api_base_url)
-    try:
-        metrics = connector.fetch_metrics(list(batch.targets))
-        batch = batch.with_reply_counts(metrics)
-    except ConnectorError as error:
-        log.warning("engagement poll failed: %s", error.message, extra={"account_id": account_id})
-        if isinstance(error, AuthExpired):
-            with rt.db.session_scope() as session:
-                mark_reconnect_needed(session, session.get(SocialAccount, account_id),
-                                      error.message, now=utcnow())
-        return 0
-    replies = fetch_recent_replies(connector, batch)
-    with rt.db.session_scope() as session:
-        save_refreshed_credentials(rt, session, account_id, connector)
-        for target_id, found in replies.items():
-            record_replies(session, target_id, found, now=utcnow())
-        return record_engagement(session, batch, metrics, now=utcnow())
-
-
-def fetch_recent_replies(connector: PlatformConnector, batch: PollBatch) -> dict[int, list]:
-    """Replies to the account's posts that had any (one call per such post; a failure on one
-    post skips it until the next poll instead of losing the metrics already fetched)."""
-    found: dict[int, list] = {}
-    for post_id in batch.with_replies:
-        try:
-            found[batch.targets[post_id]] = connector.fetch_replies(post_id)
-        except ConnectorError as error:
-            log.warning("replies not fetched: %s", error.message,
-                        extra={"target_id": batch.targets[post_id]})
-    return found
 
 
 def reap_stuck_targets(rt: Runtime, enqueue: Callable[[Sequence[int]], None]) -> list[int]:

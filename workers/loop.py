@@ -47,6 +47,8 @@ class SchedulerLoop:
         settings = self.rt.settings
         return (
             ("engagement poll", settings.engagement_poll_seconds, self.tasks.poll_engagement.delay),
+            ("reply poll", settings.feedback_poll_seconds,  # issue 9
+             lambda: self.tasks.poll_replies.delay()),
             # In this process, not as a task: it must work while every worker is down, and it
             # needs the broker only to send what it finds.
             ("reaper", settings.reap_every_seconds,

@@ -17,6 +17,11 @@ class WorkerSettings(Protocol):
     public_base_url: str
     scheduler_tick_seconds: float
     engagement_poll_seconds: float
+    #: issue 9: how often replies on posts younger than 48 h are read (FEEDBACK_POLL_SECONDS)
+    feedback_poll_seconds: float
+    #: issue 9: when each published target's metrics are read (ENGAGEMENT_POLL_AFTER), ascending
+    #: timedeltas after publishing.
+    engagement_poll_after: Sequence[Any]
     claim_batch_size: int
     claim_ahead_seconds: float
     publish_max_attempts: int

@@ -12,11 +12,11 @@ from typing import Sequence
 
 from celery import current_app, shared_task
 
+from workers.engagement import poll_account, poll_engagement_batches
+from workers.feedback_jobs import poll_account_replies, reply_poll_accounts
 from workers.jobs import (
     accounts_to_check,
     check_account,
-    poll_account,
-    poll_engagement_batches,
     publish_one,
     reap_stuck_targets,
 )
@@ -43,6 +43,20 @@ def poll_engagement() -> int:
 @shared_task(name="tenfour.poll_account_engagement")
 def poll_account_engagement(account_id: int) -> int:
     return poll_account(get_runtime(), account_id)
+
+
+@shared_task(name="tenfour.poll_replies")
+def poll_replies() -> int:
+    """issue 9: replies on young posts, one task per account (see workers.feedback_jobs)."""
+    accounts = reply_poll_accounts(get_runtime())
+    for account_id in accounts:
+        poll_one_account_replies.delay(account_id)
+    return len(accounts)
+
+
+@shared_task(name="tenfour.poll_account_replies")
+def poll_one_account_replies(account_id: int) -> int:
+    return poll_account_replies(get_runtime(), account_id)
 
 
 @shared_task(name="tenfour.reap_stuck")

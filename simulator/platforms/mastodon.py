@@ -54,7 +54,7 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
-from simulator.context import sim_state
+from simulator.context import public_base, sim_state
 from simulator.engagement import visible_replies
 from simulator.faults import apply_faults
 from simulator.media import sniff_image_type
@@ -320,7 +320,7 @@ def _community_json(instance: str, post: StoredPost) -> list[dict[str, Any]]:
             "in_reply_to_account_id": account_id(instance, post.handle),
             "sensitive": False, "spoiler_text": "", "visibility": "public", "language": "en",
             "uri": f"https://{COMMUNITY_DOMAIN}/users/{username}/statuses/{reply.id}",
-            "url": f"https://{COMMUNITY_DOMAIN}/@{username}/{reply.id}",
+            "url": public_base() + post.path,  # issue 9: the wall links where the reply is shown
             "replies_count": 0, "reblogs_count": 0, "favourites_count": 0, "edited_at": None,
             "content": content_html(reply.text, instance),
             "reblog": None, "application": None,

@@ -219,6 +219,9 @@ def list_posts(handle: str) -> Response:
 @bp.get("/api/v1/posts")
 def post_metrics() -> Response:
     require_bearer(NAME)
+    faulted = apply_faults(NAME, "metrics")  # a failing engagement read (request_kind=metrics)
+    if faulted is not None:
+        return faulted
     ids = [i for i in request.args.get("ids", "").split(",") if i]
     if len(ids) > MAX_IDS:
         raise ApiError(400, "too_many_ids", f"Ask for at most {MAX_IDS} ids at a time.")

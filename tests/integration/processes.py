@@ -30,6 +30,7 @@ def process_env(settings: Settings, **extra: str) -> dict[str, str]:
         "SIMULATOR_URL": settings.simulator_url,
         "SCHEDULER_TICK_SECONDS": str(settings.scheduler_tick_seconds),
         "ENGAGEMENT_POLL_SECONDS": "3600",
+        "FEEDBACK_POLL_SECONDS": "3600",
         "PYTHONUNBUFFERED": "1",
     })
     env.update(extra)

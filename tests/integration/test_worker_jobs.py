@@ -13,6 +13,7 @@ from markupsafe import escape
 
 from content_queue.models import (
     CommunityReply,
+    EngagementPoll,
     EngagementSnapshot,
     PostTarget,
     SocialAccount,
@@ -22,7 +23,8 @@ from content_queue.services import queue_post
 from tests.integration.harnesses.x import oauth2_credentials
 from tests.integration.helpers import utcnow
 from tests.integration.web_client import login_client
-from workers.jobs import check_account, poll_account, poll_engagement_batches, publish_one
+from workers.engagement import poll_account, poll_engagement_batches
+from workers.jobs import check_account, publish_one
 from workers.runtime import Runtime
 
 
@@ -91,6 +93,7 @@ def test_engagement_is_polled_in_one_batch_and_stored(db, factory, sim, rt):
     for target_id in [*ids, other_target]:
         publish_one(rt, target_id)
     sim.advance(12 * 3600)
+    _published_ago(db, [*ids, other_target], timedelta(hours=12))  # past its +1 h poll
     assert poll_engagement_batches(rt) == sorted([account.id, other.id])
 
     assert poll_account(rt, account.id) == 3  # only this account's posts
@@ -109,8 +112,12 @@ def test_community_replies_are_stored_once_and_shown_on_the_post(db, factory, si
     target_id = _claimed_target(db, factory, account, "Replies post <b>for the floor</b>")
     publish_one(rt, target_id)
     sim.advance(48 * 3600)
+    _published_ago(db, [target_id], timedelta(hours=48))
+    poll_engagement_batches(rt)
 
     poll_account(rt, account.id)
+    with db.session_scope() as s:  # due again at once (the schedule would wait for +7 d)
+        s.execute(update(EngagementPoll).values(next_poll_at=utcnow()))
     poll_account(rt, account.id)  # a second poll must not duplicate what it already stored
 
     with db.session_scope(write=False) as s:
@@ -127,6 +134,14 @@ def test_community_replies_are_stored_once_and_shown_on_the_post(db, factory, si
     page = client.get(f"/posts/{post_id}").get_data(as_text=True)
     assert "What the community said" in page
     assert all(str(escape(r.text)) in page for r in stored)
+
+
+def _published_ago(db, target_ids: list[int], ago: timedelta) -> None:
+    """As if the targets had gone out ``ago`` (engagement is polled on a schedule after
+    publishing: +1 h, +24 h, +7 d, +30 d)."""
+    with db.session_scope() as s:
+        s.execute(update(PostTarget).where(PostTarget.id.in_(target_ids))
+                  .values(published_at=utcnow() - ago))
 
 
 def _target_platform_id(db, target_id: int) -> str:

@@ -135,7 +135,8 @@ class Make:
         if self._agency is not None and not new:
             return self._agency
         agency = self._add(Agency(name=f"Agency {next(self._numbers)}", timezone=tz,
-                                  created_at=NOW))
+                                  created_at=NOW,
+                                  footer_enabled=False))  # issue 10 guard: tests opt in
         if not new:
             self._agency = agency
         return agency

@@ -20,6 +20,7 @@ from content_queue.crypto import CredentialsUnreadable
 from content_queue.errors import ServiceError
 from content_queue.models import SocialAccount
 from content_queue.ports import LinkedAccount
+from content_queue.variants import store_account_limits
 from web.accounts.shared import actor_in, platform_name, write_transaction
 from web.common.state import get_state, now
 
@@ -48,6 +49,7 @@ def save_linked(db_session: Session, linked: LinkedAccount, *,
                                    display_name=linked.display_name,
                                    allowed_hosts=get_state().settings.allowed_hosts,
                                    default_base_url=get_state().settings.default_base_urls.get(linked.platform))
+        store_account_limits(account, linked.limits)
         return False
     account = add_account(db_session, cipher, actor=actor, platform=linked.platform,
                           handle=linked.handle, credentials=dict(linked.credentials), now=now(),
@@ -55,6 +57,7 @@ def save_linked(db_session: Session, linked: LinkedAccount, *,
                           allowed_hosts=get_state().settings.allowed_hosts,
                           default_base_url=get_state().settings.default_base_urls.get(linked.platform))
     account.token_expires_at = linked.token_expires_at
+    store_account_limits(account, linked.limits)
     return True
 
 

@@ -13,6 +13,7 @@ from content_queue.accounts import check_credentials, update_account_credentials
 from content_queue.errors import ServiceError
 from content_queue.models import SocialAccount
 from content_queue.ports import AuthExpired, ConnectorError
+from content_queue.variants import store_account_limits
 from web.accounts.blueprint import bp
 from web.accounts.forms import credential_sets, typed_credentials
 from web.accounts.shared import (
@@ -64,6 +65,7 @@ def credentials(account_id: int):
                         token_expires_at=info.token_expires_at if info else None,
                         allowed_hosts=get_state().settings.allowed_hosts,
                         default_base_url=get_state().settings.default_base_urls.get(row.platform))
+                    store_account_limits(row, info.extra if info else None)  # issue 8
             except ServiceError as exc:
                 add_error(errors, "credentials", exc.message)
             else:

@@ -26,6 +26,7 @@ from content_queue.crypto import CredentialsUnreadable
 from content_queue.errors import ServiceError
 from content_queue.models import SocialAccount
 from content_queue.ports import AccountInfo, AuthExpired, ConnectorError
+from content_queue.variants import store_account_limits
 from web.accounts.blueprint import bp
 from web.accounts.forms import AccountForm, credential_sets, typed_credentials
 from web.accounts.shared import (
@@ -169,6 +170,7 @@ def _apply_check(account_id: int, result: Check, *, enable: bool = False) -> Non
             mark_reconnect_needed(session, account, result.message, now=now())
             return
         info = result.info
+        store_account_limits(account, getattr(info, "extra", None))  # issue 8: own limits
         renewed = (getattr(info, "extra", None) or {}).get("refreshed_credentials")
         if isinstance(renewed, dict) and renewed:
             store_refreshed_credentials(session, get_state().cipher, account.id, renewed, now=now())

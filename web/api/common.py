@@ -15,15 +15,16 @@ import re
 from typing import Any
 
 from flask import Response, g, jsonify, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 
 from content_queue.errors import ServiceError, ValidationFailed
 from content_queue.ids import MAX_ID, to_id
 from content_queue.models import User
 from content_queue.states import TransitionConflict, TransitionRefused
-from content_queue.users import find_api_token
+from content_queue.users import check_api_token
 from web.api.blueprint import bp
-from web.common.state import get_session, get_state, now
+from web.common.scoped_ids import check_ids_in_scope
+from web.common.state import get_session, get_state, now, scope_to_agency
 
 #: A JSON body larger than this is refused (413): a post's longest text, escaped, fits in it.
 MAX_JSON_BYTES = 1024 * 1024
@@ -46,8 +47,10 @@ class ApiError(Exception):
 
 
 def error_response(status: int, code: str, message: str, fields: dict[str, Any] | None = None,
-                   headers: dict[str, str] | None = None) -> Response:
-    response = jsonify(error={"code": code, "message": message, "fields": fields or {}})
+                   headers: dict[str, str] | None = None,
+                   extra: dict[str, Any] | None = None) -> Response:
+    response = jsonify(error={"code": code, "message": message, "fields": fields or {},
+                              **(extra or {})})
     response.status_code = status
     response.headers.update(headers or {})
     response.headers["Cache-Control"] = "no-store"
@@ -86,7 +89,10 @@ def _api_error(exc: ApiError) -> Response:
 
 @bp.errorhandler(ServiceError)
 def _service_error(exc: ServiceError) -> Response:
-    return error_response(exc.status, exc.code, exc.message, exc.fields)
+    # issue 10 guard: a refusal that points at words carries them ("findings", with offsets)
+    findings = getattr(exc, "findings_as_dicts", None)
+    return error_response(exc.status, exc.code, exc.message, exc.fields,
+                          extra={"findings": findings()} if findings else None)
 
 
 @bp.errorhandler(TransitionConflict)
@@ -100,8 +106,14 @@ def _refused(exc: TransitionRefused) -> Response:
     return error_response(409, "transition_refused", str(exc))
 
 
+#: Endpoints of the API readable without a token (they say how to call it, not what is in it).
+PUBLIC_ENDPOINTS = frozenset({"api.openapi_document"})
+
+
 @bp.before_request
 def _authenticate() -> None:
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "unauthorized",
@@ -111,13 +123,18 @@ def _authenticate() -> None:
     # Its own read session: a write request's session (and SQLite's write lock) starts only
     # when the view has checked its input and begins to write.
     with state.db.session_scope(write=False) as session:
-        row = find_api_token(session, token.strip())
-        found = None if row is None else (row.id, row.user_id, row.last_used_at)
+        row, problem = check_api_token(session, token.strip(), now=now())
+        found = None if problem else (row.id, row.user_id, row.last_used_at, row.user.agency_id)
     if found is None:
-        raise ApiError(401, "invalid_token", "The API token is unknown, revoked or its user "
-                       "is deactivated.",
+        raise ApiError(401, "invalid_token", problem or "The API token is unknown.",
                        headers={"WWW-Authenticate": f'{REALM}, error="invalid_token"'})
-    token_id, g.api_user_id, saved = found
+    token_id, g.api_user_id, saved, agency_id = found
+    g.api_token_id = token_id
+    scope_to_agency(agency_id)  # every query of this request sees this agency only
+    try:
+        check_ids_in_scope()  # another agency's id in the URL: 404 before the view runs
+    except NotFound:
+        raise ApiError(404, "not_found", "There is no such item.") from None
     state.token_uses.note(token_id, now(), saved)
 
 

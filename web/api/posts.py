@@ -20,8 +20,11 @@ from content_queue.services import (
     reschedule_post,
 )
 from content_queue.services import MAX_ACCOUNTS, MAX_TEXT
+from content_queue.post_copies import duplicate_post, warnings_for_post
 from content_queue.timeutil import LocalTimeError, parse_iso_instant
+from content_queue.variants import clean_variants
 from web.api.blueprint import bp
+from web.api.guard import override_from_body  # issue 10 guard
 from web.api.common import (
     api_actor,
     clean_text,
@@ -31,6 +34,10 @@ from web.api.common import (
     parse_optional_id,
 )
 from web.api.shapes import post_to_dict
+from web.api.calendar import create_series  # issue 8 calendar: recurring posts
+from web.api.slots import scheduled_at_or_slot  # issue 8 calendar: next free slot
+from web.api.approvals import decision_comment  # issue 8 approvals
+from content_queue.approvals import decide  # issue 8 approvals
 from web.common.state import get_session, now
 
 MAX_PER_PAGE = 200
@@ -66,11 +73,18 @@ def create_post():
                           code="unknown_media", too_many_code="too_many_media", what="a media id")
     campaign_id = parse_optional_id(body.get("campaign_id"), "campaign_id",
                                     what="a campaign id")
-    scheduled_at = _instant(body)
+    scheduled_at = scheduled_at_or_slot(body, account_ids, _instant)  # issue 8 calendar: "slot"
+    variants = clean_variants(body.get("variants"))
+    if body.get("recurrence") is not None:  # issue 8 calendar: a recurring series
+        return create_series(body["recurrence"], scheduled_at, dict(
+            text=text, account_ids=account_ids, campaign_id=campaign_id, media_ids=media_ids,
+            submit=submit, variants=variants, guard_override=body.get("guard_override")))
     post = queue_post(get_session(), actor=api_actor(), text=text, account_ids=account_ids,
                       scheduled_at=scheduled_at, now=now(), campaign_id=campaign_id,
-                      media_ids=media_ids, submit=submit)
-    response = jsonify(post_to_dict(post))
+                      media_ids=media_ids, submit=submit, variants=variants,
+                      guard_override=body.get("guard_override"))  # issue 10 guard
+    # issue 8: "warnings" (not refusals), e.g. the same text already scheduled within 24 h
+    response = jsonify({**post_to_dict(post), "warnings": warnings_for_post(get_session(), post)})
     response.status_code = 201
     response.headers["Location"] = url_for("api.read_post", post_id=post.id)
     return response
@@ -93,18 +107,20 @@ def read_post(post_id: int):
 
 @bp.post("/posts/<int:post_id>/approve")
 def approve(post_id: int):
-    json_body(required=False)
-    post = approve_post(get_session(), actor=api_actor(), post_id=post_id, now=now())
+    body = json_body(required=False)
+    override_from_body(body, post_id)  # issue 10 guard: approver's override
+    # issue 8 approvals: {"comment"} (optional) goes to the post's thread; the author is told
+    post = decide(get_session(), actor=api_actor(), post_id=post_id, decision="approve",
+                  comment=decision_comment(body), now=now())
     return jsonify(post_to_dict(post))
 
 
 @bp.post("/posts/<int:post_id>/reject")
 def reject(post_id: int):
-    reason = json_body(required=False).get("reason", "")
-    if not isinstance(reason, str):
-        raise ValidationFailed("reason must be text.", fields={"reason": "Text."})
-    post = reject_post(get_session(), actor=api_actor(), post_id=post_id, now=now(),
-                       reason=reason)
+    # issue 8 approvals: {"comment"}, or the older {"reason"}, goes to the thread
+    comment = decision_comment(json_body(required=False))
+    post = decide(get_session(), actor=api_actor(), post_id=post_id, decision="reject",
+                  comment=comment, now=now())
     return jsonify(post_to_dict(post))
 
 
@@ -121,3 +137,14 @@ def reschedule(post_id: int):
     post = reschedule_post(get_session(), actor=api_actor(), post_id=post_id,
                            scheduled_at=when, now=now())
     return jsonify(post_to_dict(post))
+
+
+@bp.post("/posts/<int:post_id>/duplicate")
+def duplicate(post_id: int):
+    """A new draft with the post's text, variants, images, accounts and campaign (issue 8)."""
+    json_body(required=False)
+    post = duplicate_post(get_session(), actor=api_actor(), post_id=post_id, now=now())
+    response = jsonify({**post_to_dict(post), "warnings": warnings_for_post(get_session(), post)})
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.read_post", post_id=post.id)
+    return response

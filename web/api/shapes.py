@@ -12,8 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from content_queue.costs import Estimate
-from content_queue.models import Campaign, MediaAsset, Pause, Post, PostTarget, SocialAccount
+from content_queue.models import (Campaign, MediaAsset, Pause, Post, PostTarget, PostTemplate,
+                                   SocialAccount)
+from content_queue.post_templates import template_fields
+from content_queue.platforms import RULES
 from content_queue.reading import post_status
+from content_queue.variants import limit_of
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -57,6 +61,8 @@ def post_to_dict(post: Post) -> dict[str, Any]:
         "created_at": _iso(post.created_at),
         "updated_at": _iso(post.updated_at),
         "targets": [target_to_dict(t) for t in post.targets],
+        # issue 8 compose: the text a platform gets instead of "text" ({} when none)
+        "variants": {v.platform: v.text for v in post.variants},
     }
 
 
@@ -71,6 +77,8 @@ def account_to_dict(account: SocialAccount) -> dict[str, Any]:
         "api_base_url": account.api_base_url,
         "token_expires_at": account.token_expires_at.isoformat() if account.token_expires_at else None,
         "created_at": account.created_at.isoformat(),
+        # issue 8 compose: the account's own text limit (a Mastodon instance's), else the platform's
+        "max_characters": limit_of(account) if account.platform in RULES else None,
     }
 
 
@@ -104,3 +112,71 @@ def pause_to_dict(pause: Pause) -> dict[str, Any]:
         "resumed_by": pause.resumed_by_id,
         "held": pause.held_mode,
     }
+
+
+def template_to_dict(template: PostTemplate) -> dict[str, Any]:
+    """A reusable text; ``fields`` are its ``{names}`` in order of appearance."""
+    return {
+        "id": template.id,
+        "name": template.name,
+        "text": template.text,
+        "fields": template_fields(template.text),
+        "created_by_id": template.created_by_id,
+        "created_at": _iso(template.created_at),
+        "updated_at": _iso(template.updated_at),
+    }
+
+
+# --- issue 8 approvals: the thread, versions, review links, the queue's previews -------------
+
+def comment_to_dict(comment: Any) -> dict[str, Any]:
+    """A message of a post's thread; ``kind`` is comment, approved or rejected; ``author_id``
+    is null for the named person of a review link."""
+    return {
+        "id": comment.id,
+        "post_id": comment.post_id,
+        "author_id": comment.author_id,
+        "author_name": comment.author_name,
+        "kind": comment.kind,
+        "body": comment.body,
+        "review_link_id": comment.review_link_id,
+        "created_at": _iso(comment.created_at),
+    }
+
+
+def version_to_dict(version: Any, diff: str | None = None) -> dict[str, Any]:
+    """One kept version; ``diff`` is the text's unified diff from the version before."""
+    return {
+        "number": version.number,
+        "text": version.text,
+        "targets": version.targets,
+        "scheduled_at": _iso(version.scheduled_at),
+        "changed": version.changed,
+        "edited_by_id": version.edited_by_id,
+        "created_at": _iso(version.created_at),
+        "diff": diff,
+    }
+
+
+def review_link_to_dict(link: Any, url: str | None = None) -> dict[str, Any]:
+    """A review link; ``url`` (with its token) only in the answer that made it."""
+    out = {
+        "id": link.id,
+        "post_id": link.post_id,
+        "name": link.name,
+        "created_by_id": link.created_by_id,
+        "created_at": _iso(link.created_at),
+        "expires_at": _iso(link.expires_at),
+        "revoked_at": _iso(link.revoked_at),
+        "used_at": _iso(link.used_at),
+        "decision": link.decision,
+    }
+    if url is not None:
+        out["url"] = url
+    return out
+
+
+def preview_to_dict(preview: Any) -> dict[str, Any]:
+    return {"target_id": preview.target_id, "platform": preview.platform,
+            "handle": preview.handle, "text": preview.text, "length": preview.length,
+            "max_characters": preview.limit}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from flask import (
     Blueprint,
     Flask,
@@ -22,10 +20,12 @@ from wtforms.validators import InputRequired, Length
 
 from content_queue.models import User
 from content_queue.passwords import MAX_PASSWORD
-from content_queue.users import audit, authenticate
+from content_queue.sessions import end_sessions, parse_session_key, session_key
+from content_queue.users import OWNER, audit, authenticate
+from web.common.scoped_ids import check_ids_in_scope
 from web.common.security import safe_next
 from web.common.sign_in import Lockout, SignInGuard, guard
-from web.common.state import EXTENSION_KEY, get_session, now
+from web.common.state import EXTENSION_KEY, get_session, get_state, now, scope_to_agency
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -34,7 +34,9 @@ login_manager = LoginManager()
 #: Reachable without a session. ``media.public_file`` serves an image only under its HMAC-signed
 #: URL, for platforms (Instagram) whose servers fetch the image themselves.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "health.healthz", "health.readyz", "metrics.metrics",
-                              "static", "media.public_file"})
+                              "static", "media.public_file",
+                              "review.page", "review.decide",  # issue 8: signed review links
+                              "calendar.feed"})  # issue 8 calendar: the secret ICS feed URL
 
 
 class WebUser(UserMixin):
@@ -44,9 +46,9 @@ class WebUser(UserMixin):
         self.model = model
 
     def get_id(self) -> str:
-        # The password hash's fingerprint makes a password change end other sessions.
-        fingerprint = hashlib.sha256(self.model.password_hash.encode()).hexdigest()[:16]
-        return f"{self.model.id}.{fingerprint}"
+        # The session version makes logout, a password change and deactivation end every
+        # session on the server (content_queue.sessions).
+        return session_key(self.model)
 
     @property
     def is_active(self) -> bool:
@@ -73,20 +75,24 @@ class WebUser(UserMixin):
         return self.model.role == "admin"
 
     @property
+    def is_owner(self) -> bool:
+        return self.model.role == OWNER
+
+    @property
     def can_write(self) -> bool:
         return self.model.role != "viewer"
 
 
 def _load_user(user_id: str) -> WebUser | None:
-    raw_id, _, _fingerprint = user_id.partition(".")
-    if not raw_id.isdigit():
+    parsed = parse_session_key(user_id)
+    if parsed is None:
         return None
     db: Session = get_session()
-    user = db.get(User, int(raw_id))
-    if user is None or not user.active:
+    user = db.get(User, parsed[0])
+    if user is None or not user.active or (user.session_version or 0) != parsed[1]:
         return None
-    web_user = WebUser(user)
-    return web_user if web_user.get_id() == user_id else None
+    scope_to_agency(user.agency_id)  # every query of this request sees this agency only
+    return WebUser(user)
 
 
 def current_actor() -> User:
@@ -99,10 +105,29 @@ def _require_login():
         return None
     if request.endpoint is None:  # no such page: let the 404 answer
         return None
-    if not current_user.is_authenticated:
-        target = request.full_path.rstrip("?") if request.method == "GET" else None
+    target = request.full_path.rstrip("?") if request.method == "GET" else None
+    if current_user.is_authenticated and _idle_too_long():
+        logout_user()
+        session.clear()
+        flash("You were signed out after a long time without activity. Sign in again.", "info")
         return redirect(url_for("auth.login", next=safe_next(target)))
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=safe_next(target)))
+    check_ids_in_scope()  # another agency's id in the URL: 404 before the view runs
     return None
+
+
+def _idle_too_long() -> bool:
+    """True when the session saw no request for longer than the idle limit; otherwise notes
+    this request's time in the (signed) session cookie."""
+    limit = get_state().settings.session_idle_minutes * 60
+    current = int(now().timestamp())
+    seen = session.get("_seen")
+    if isinstance(seen, int) and current - seen > limit:
+        return True
+    if not isinstance(seen, int) or current - seen >= 30:  # spare a new cookie per request
+        session["_seen"] = current
+    return False
 
 
 class LoginForm(FlaskForm):
@@ -141,6 +166,8 @@ def login():
         user = authenticate(get_session(), email, form.password.data, now=now())
         if user is not None:
             session.clear()  # a fresh session (and CSRF secret) for the new login
+            session.permanent = True  # the cookie's lifetime is the idle limit
+            session["_seen"] = int(now().timestamp())
             login_user(WebUser(user))
             return redirect(next_url or url_for("dashboard.index"))
         if guard().record_failure(email):
@@ -152,6 +179,8 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        end_sessions(current_actor())  # a copied cookie stops working too
     logout_user()
     session.clear()
     flash("You are signed out.", "info")

@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from content_queue.db import is_lock_error
+from content_queue.errors import NotFound
 
 log = logging.getLogger(__name__)
 
@@ -81,3 +82,10 @@ def init_app(app: Flask, *, api_http_error: Callable[[HTTPException], Response],
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(InternalServerError, _server_error)
     app.register_error_handler(HTTPException, _http_error)
+
+    def _not_found(exc: NotFound):
+        # issue 11: a service's "no such row" (another agency's id included, since every
+        # query is scoped to the user's agency) is the page's 404, in any view.
+        return _page(404, exc.message)
+
+    app.register_error_handler(NotFound, _not_found)

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from flask import Flask, g
 from flask_login import current_user
 
+from content_queue.bidi import bidi_controls, has_bidi_controls, split_bidi  # issue 8
 from content_queue.models import AuditEvent
 from content_queue.platforms import RULES
 from content_queue.timeutil import utc_to_local, zone
@@ -106,6 +107,12 @@ ACTIONS = {
     "pause.created": "Paused outgoing posts",
     "pause.resumed": "Resumed outgoing posts",
     "target.unconfirmed": "Outcome unconfirmed",
+    # issue 8 approvals
+    "post.edited": "Edited the post",
+    "review_link.created": "Made a review link",
+    "review_link.approved": "Approved through a review link",
+    "review_link.rejected": "Sent back through a review link",
+    "review_link.revoked": "Revoked a review link",
 }
 
 
@@ -131,7 +138,23 @@ def audit_details(event: AuditEvent) -> list[tuple[str, str]]:
             out.append(("Time", str(details["scheduled_at"])))
     if details.get("permalink"):
         out.append(("Link", str(details["permalink"])))
+    if details.get("reviewer") or details.get("name"):  # issue 8 approvals: review links
+        out.append(("Reviewer", str(details.get("reviewer") or details.get("name"))))
     return out
+
+
+def has_bidi(text: str | None) -> bool:
+    """issue 8 approvals: the text holds direction-changing characters (flag it)."""
+    return has_bidi_controls(text)
+
+
+def bidi_runs(text: str | None) -> list[tuple[bool, str]]:
+    """issue 8 approvals: the text as written, each control character as its own run."""
+    return split_bidi(text)
+
+
+def bidi_list(text: str | None) -> list[tuple[int, str, str]]:
+    return bidi_controls(text)
 
 
 def init_app(app: Flask) -> None:
@@ -143,6 +166,9 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(external_url)
     app.add_template_filter(number)
     app.add_template_filter(platform_label)
+    app.add_template_filter(has_bidi)  # issue 8 approvals: bidi isolation and flag
+    app.add_template_filter(bidi_runs)
+    app.add_template_filter(bidi_list)
     app.add_template_global(agency_timezone)
     app.add_template_global(zone_abbreviation)
     app.add_template_global(audit_action)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Flask, Response
@@ -23,6 +24,9 @@ def configure_cookies(app: Flask, settings: WebSettings) -> None:
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=settings.session_cookie_secure,
+        # issue 11: the cookie lives as long as the idle limit (refreshed by each request);
+        # the server checks the idle time itself too (web.common.auth).
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.session_idle_minutes),
     )
 
 

@@ -25,6 +25,10 @@ class WebSettings(Protocol):
         """Served over HTTPS: secure cookies and the HSTS header."""
 
     @property
+    def session_idle_minutes(self) -> int:
+        """A browser session ends after this long without a request (issue 11; default 480)."""
+
+    @property
     def redis_url(self) -> str | None:
         """The product's Redis; sign-in failures are counted there (in memory without one)."""
 
@@ -69,3 +73,7 @@ class WebSettings(Protocol):
 
     @property
     def x_price_per_link_post(self) -> float: ...
+
+    @property
+    def kits_dir(self) -> Any:
+        """The agency's own campaign kits folder (a path), or None: built-in kits only."""

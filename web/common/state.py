@@ -17,6 +17,7 @@ from typing import Callable
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy.orm import Session
 
+from content_queue.agencies import install_agency_scope, scope_session
 from content_queue.crypto import CredentialCipher
 from content_queue.db import Database
 from content_queue.ports import AccountLinker
@@ -54,6 +55,7 @@ class TenfourState:
     def __post_init__(self) -> None:
         if self.token_uses is None:
             self.token_uses = TokenUseLog(self.db)
+        install_agency_scope(self.db)  # issue 11: content_queue.agencies
 
 
 def get_state() -> TenfourState:
@@ -71,9 +73,25 @@ def get_session() -> Session:
     if session is None:
         write = request.method not in SAFE_METHODS
         session = get_state().db.session(write=write)
+        scope_session(session, g.get("_tenfour_agency_id"))
         g._tenfour_session = session
         g._tenfour_session_write = write
     return session
+
+
+def scope_to_agency(agency_id: int) -> None:
+    """Keep this request to ``agency_id``'s data: every ORM statement of its session, in every
+    view, gets the agency criteria (:mod:`content_queue.agencies`). Set from the signed-in
+    user (pages) or the API token's user, before any view runs."""
+    g._tenfour_agency_id = agency_id
+    session = g.get("_tenfour_session")
+    if session is not None:
+        scope_session(session, agency_id)
+
+
+def unscoped_session() -> Session:
+    """A read session that sees every agency: for the owner's usage page only."""
+    return get_state().db.session(write=False)
 
 
 def discard_changes() -> None:

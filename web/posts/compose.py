@@ -21,9 +21,11 @@ from content_queue.models import MediaAsset
 from content_queue.platforms import RULES
 from content_queue.campaigns import list_campaigns
 from content_queue.services import queue_post
+from web.calendar.compose_options import queue_from_form, when_from_options  # issue 8 calendar
 from content_queue.states import Status
 from web.campaigns.costs import price_table
 from web.common.auth import current_actor
+from web.guard.views import note_refusal as note_guard_refusal  # issue 10 guard
 from web.common.formatting import agency_timezone, localtime
 from web.common.forms import (
     Errors,
@@ -35,6 +37,14 @@ from web.common.forms import (
     service_errors,
 )
 from web.common.state import discard_changes, get_session, now
+from web.posts.compose_extras import (
+    flash_warnings,
+    page_extras,
+    prefill_from_post,
+    replace_draft,
+    variant_errors,
+    variants_from_form,
+)
 from web.posts.forms import (
     MAX_IMAGES,
     SHOWN_IMAGE_SLOTS,
@@ -140,7 +150,8 @@ def _upload_limits() -> dict:
 
 
 def render_compose(form: ComposeForm, accounts: list, campaigns: list, errors: Errors,
-                   when: When | None = None, status: int = 200, images: Images | None = None):
+                   when: When | None = None, status: int = 200, images: Images | None = None,
+                   variants: dict | None = None, continue_draft: int | None = None):
     if images is None:
         images = _images_as_sent() if request.method == "POST" else Images()
     free = MAX_IMAGES - len(images.stored)
@@ -153,6 +164,8 @@ def render_compose(form: ComposeForm, accounts: list, campaigns: list, errors: E
         tz_name=agency_timezone(), stored_media=images.stored, slots=slots,
         visible_slots=shown,
         max_alt=MAX_ALT, upload_limits=_upload_limits(), prices=price_table(),
+        continue_draft=continue_draft or request.form.get("continue_draft", type=int),
+        **page_extras(accounts, variants),
     ), status
 
 
@@ -166,12 +179,21 @@ def compose():
         form.date.data, form.time.data = suggested.date(), suggested.time()
         wanted = request.args.get("account", type=int)
         form.accounts.data = [wanted] if wanted in {a.id for a in accounts} else []
+        source = request.args.get("from", type=int)
+        filled = prefill_from_post(form, source) if source else None
+        if filled is not None:  # issue 8: continue a draft, or start from a copy
+            variants, media_ids = filled
+            draft = request.args.get("continue") == "1"
+            return render_compose(form, accounts, campaigns, {}, variants=variants,
+                                  images=Images(stored=_stored_media(media_ids)),
+                                  continue_draft=source if draft else None)
         return render_compose(form, accounts, campaigns, {})
 
     form.validate()
     errors = form_errors(form, FIELD_GROUPS)
     images = _store_uploads(errors)
     when = resolve_when(form.date.data, form.time.data, form.fold.data, agency_timezone())
+    when = when_from_options(when, form.accounts.data or [])  # issue 8 calendar: next free slot
     if when.error:
         add_error(errors, "when", when.error)
     if errors:
@@ -179,14 +201,20 @@ def compose():
 
     submit = request.form.get("action", "queue") != "draft"
     try:
-        post = queue_post(get_session(), actor=current_actor(), text=form.text.data or "",
+        post = queue_from_form(get_session(), actor=current_actor(), text=form.text.data or "",  # issue 8 calendar: repeat
                           account_ids=form.accounts.data or [], scheduled_at=when.instant,
                           now=now(), campaign_id=form.campaign.data or None,
-                          media_ids=[m.id for m in images.stored], submit=submit)
+                          media_ids=[m.id for m in images.stored], submit=submit,
+                          variants=variants_from_form(accounts, form.accounts.data or []),
+                          guard_override=request.form.get("guard_override") or None)  # issue 10
+        replace_draft(post)
     except ServiceError as exc:
         discard_changes()
-        return render_compose(form, accounts, campaigns, service_errors(exc, SERVICE_GROUPS),
+        note_guard_refusal(exc)  # issue 10 guard: the page marks the refused words
+        return render_compose(form, accounts, campaigns,
+                              variant_errors(service_errors(exc, SERVICE_GROUPS), exc),
                               when, 422, images)
+    flash_warnings(post)
     status = post.targets[0].status
     if status == Status.SCHEDULED.value:
         flash(f"Scheduled for {localtime(when.instant)}.", "success")

@@ -6,6 +6,7 @@ from typing import Callable
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
+from content_queue.approvals import decide  # issue 8 approvals
 from content_queue.engagement import latest_engagement, replies_for_post
 from content_queue.errors import ServiceError
 from content_queue.models import APPROVER_ROLES, Post
@@ -131,13 +132,16 @@ def _verb(fn, post_id: int, **kwargs):
 
 @bp.route("/posts/<int:post_id>/approve", methods=["POST"])
 def approve(post_id: int):
-    return _act(post_id, _verb(approve_post, post_id), "Approved. The post is scheduled.")
+    # issue 8 approvals: a decision threads its comment and tells the author
+    return _act(post_id, _verb(decide, post_id, decision="approve",
+                               comment=request.form.get("comment", "")),
+                "Approved. The post is scheduled.")
 
 
 @bp.route("/posts/<int:post_id>/reject", methods=["POST"])
 def reject(post_id: int):
     reason = (RejectForm().reason.data or "").strip()
-    return _act(post_id, _verb(reject_post, post_id, reason=reason),
+    return _act(post_id, _verb(decide, post_id, decision="reject", comment=reason),  # issue 8
                 "Sent back to the author as a draft.")
 
 

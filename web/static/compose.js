@@ -105,7 +105,61 @@
       return box.checked && limits[box.getAttribute("data-platform")];
     }).map(function (box) {
       return { id: box.value, platform: box.getAttribute("data-platform"),
-               handle: box.getAttribute("data-handle") || "" };
+               handle: box.getAttribute("data-handle") || "",
+               maxChars: Number(box.getAttribute("data-max-chars")) || 0 };
+    });
+  }
+
+  /* --- per-platform variants and each account's own limit (issue 8) ------------------------- */
+
+  var variantBoxes = Array.prototype.slice.call(document.querySelectorAll("textarea.input--variant"));
+
+  function variantFor(platform) {
+    var box = document.getElementById("variant-" + platform);
+    return box && box.value.trim() ? box.value : null;
+  }
+
+  function textFor(platform, text) {
+    var own = variantFor(platform);
+    return own === null ? text : own;
+  }
+
+  /* The agency footer (issue 10), added after a blank line where the limit leaves room, as the
+   * server's content_queue.footer does; null when the agency switched it off. */
+  var footer = readJSON("agency-footer");
+
+  function withFooter(platform, text, max) {
+    if (!footer || !text.trim() || text.indexOf(footer) !== -1) { return text; }
+    var candidate = text.replace(/\s+$/, "") + "\n\n" + footer;
+    return count(platform, candidate) <= max ? candidate : text;
+  }
+
+  /* The strictest limit among the chosen accounts of a platform (a Mastodon server's own). */
+  function limitFor(platform, accounts) {
+    var limit = 0;
+    accounts.forEach(function (a) {
+      if (a.platform === platform && a.maxChars) { limit = limit ? Math.min(limit, a.maxChars) : a.maxChars; }
+    });
+    return limit || limits[platform].max_chars;
+  }
+
+  function renderVariants(accounts) {
+    variantBoxes.forEach(function (box) {
+      var p = box.getAttribute("data-platform");
+      var group = document.getElementById("variant-" + p + "-group");
+      var chosen = accounts.some(function (a) { return a.platform === p; });
+      if (group) { group.hidden = !chosen && !box.value.trim(); }
+      var note = document.getElementById("variant-" + p + "-count");
+      if (!note || !limits[p]) { return; }
+      if (!box.value.trim()) {
+        note.textContent = "Empty: the main text is used.";
+        note.classList.remove("variant__count--over");
+        return;
+      }
+      var max = limitFor(p, accounts);
+      var left = max - count(p, box.value);
+      note.textContent = limits[p].label + ": " + (left < 0 ? (-left) + " over the limit of " + number(max) : left + " left of " + number(max));
+      note.classList.toggle("variant__count--over", left < 0);
     });
   }
 
@@ -129,13 +183,19 @@
     var over = [];
     platforms.forEach(function (p) {
       var rule = limits[p];
-      var left = rule.max_chars - count(p, text);
+      if (variantFor(p) !== null) { return; }  // this platform gets its own text (see its box)
+      var max = limitFor(p, accounts);
+      var published = withFooter(p, text, max);  // issue 10: the footer is counted
+      var left = max - count(p, published);
       var item = el("li", "counter__item" + (left < 0 ? " counter__item--over" : (left <= 20 ? " counter__item--near" : "")));
       item.setAttribute("data-platform", p);
-      item.title = rule.max_chars + " " + rule.counting;
+      item.title = max + " " + rule.counting;
       item.appendChild(el("span", "counter__platform", rule.label));
       item.appendChild(document.createTextNode(" "));
       item.appendChild(el("span", "counter__value", left < 0 ? (-left) + " over the limit" : left + " left"));
+      if (footer && text.trim()) {
+        item.appendChild(el("span", "counter__footer", published !== text ? " (footer included)" : " (no room for the footer)"));
+      }
       list.appendChild(item);
       if (left < 0) { over.push(rule.label); }
     });
@@ -244,6 +304,11 @@
       list.push({ src: slot.getAttribute("data-src") || "",
                   altLength: slotParts(slot).alt.value.trim().length });
     });
+    // Images ticked in the media library picker (issue 8): already stored, with alt text.
+    Array.prototype.forEach.call(document.querySelectorAll('.library-pick input[name="media_ids"]:checked'), function (box) {
+      var img = box.parentNode.querySelector("img");
+      list.push({ src: img ? img.getAttribute("src") : "", altLength: 1 });
+    });
     return list;
   }
 
@@ -342,6 +407,8 @@
 
   function previewCard(account, text, images) {
     var rule = limits[account.platform];
+    var maxChars = account.maxChars || rule.max_chars;
+    text = withFooter(account.platform, textFor(account.platform, text), maxChars);  // issue 10
     var card = el("article", "preview-card");
     card.setAttribute("data-platform", account.platform);
     card.setAttribute("data-account", account.id);
@@ -367,7 +434,7 @@
 
     var facts = el("ul", "preview-card__facts");
     var length = count(account.platform, text);
-    var lengthFact = fact("Length", number(length) + " / " + number(rule.max_chars), length > rule.max_chars);
+    var lengthFact = fact("Length", number(length) + " / " + number(maxChars), length > maxChars);
     lengthFact.classList.add("fact--length");
     lengthFact.title = rule.counting;
     facts.appendChild(lengthFact);
@@ -425,11 +492,15 @@
     var text = textarea.value;
     var accounts = selectedAccounts();
     renderCounter(text, accounts);
+    renderVariants(accounts);
     renderPreview(text, accounts);
     renderCost(text, accounts);
   }
 
   textarea.addEventListener("input", render);
+  variantBoxes.forEach(function (box) { box.addEventListener("input", render); });
+  var libraryList = document.getElementById("library-list");
+  if (libraryList) { libraryList.addEventListener("change", render); }
   boxes.forEach(function (box) { box.addEventListener("change", render); });
   render();
 })();

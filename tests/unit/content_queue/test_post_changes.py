@@ -33,7 +33,9 @@ def test_a_pio_moving_a_scheduled_post_sends_it_back_for_approval(session, make)
 
 def test_an_approver_moving_a_scheduled_post_keeps_it_scheduled(session, make) -> None:
     post = make.post(author=make.user("pio"), accounts=[make.account()], status="scheduled")
-    reschedule_post(session, actor=make.user("approver"), post_id=post.id,
+    approver = make.user("approver")
+    post.approved_by_id, post.approved_at = approver.id, NOW  # scheduled: it was approved
+    reschedule_post(session, actor=approver, post_id=post.id,
                     scheduled_at=NEW_TIME, now=NOW)
     assert _statuses(post) == ["scheduled"]
     assert post.targets[0].scheduled_at == NEW_TIME

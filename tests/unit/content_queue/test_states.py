@@ -40,6 +40,7 @@ MOVES = {
     ("publishing", "scheduled"),         # a temporary error (rate limit, outage): retry later
     ("failed", "scheduled"),             # a supervisor's retry
     ("failed", "canceled"),              # given up on
+    ("failed", "awaiting_approval"),     # a PIO gave it a new time: approval is needed again
     ("expired", "awaiting_approval"),    # a PIO resubmits it with a fresh time
     ("expired", "scheduled"),            # an approver reschedules it
     ("expired", "canceled"),             # given up on

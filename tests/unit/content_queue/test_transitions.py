@@ -17,7 +17,10 @@ from tests.unit.content_queue.test_states import MOVES, PAIRS
 
 @pytest.fixture
 def target(make) -> PostTarget:
-    post = make.post(author=make.user("admin"), accounts=[make.account()], status="draft")
+    admin = make.user("admin")
+    post = make.post(author=admin, accounts=[make.account()], status="draft")
+    # issue 8: a move into scheduled needs an approval standing (an admin's own, by default)
+    post.approved_by_id, post.approved_at = admin.id, NOW
     return post.targets[0]
 
 

@@ -22,6 +22,7 @@ class Settings:
     claim_batch_size: int = 500
     claim_ahead_seconds: float = 0.0
     engagement_poll_seconds: float = 3600.0
+    feedback_poll_seconds: float = 3600.0  # issue 9 reply poll
     reap_every_seconds: float = 0.0  # every tick, for the test
     stuck_after_seconds: float = 30.0
     stuck_running_after_seconds: float = 360.0

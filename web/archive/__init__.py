@@ -1,0 +1,1 @@
+"""The public-records archive export (admins): a page to choose the range, and the download."""

@@ -1,0 +1,1 @@
+"""Every user's own page (issue 11): password and API tokens."""

@@ -1,0 +1,1 @@
+"""issue 8 approvals: the public page of a review link (no login; the signed token in the URL)."""
