@@ -11,6 +11,7 @@ test.
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterator
@@ -203,3 +204,27 @@ def module_scheduler(module_settings: Settings, module_worker: Proc) -> Iterator
         yield proc
     finally:
         proc.stop()
+
+
+#: Fixtures that start Chromium; a test using one is a browser test.
+BROWSER_FIXTURES = {"chromium_browser", "browser_page"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests drive the pages on SQLite only. The pages hold no SQL of their own (they
+    call the same domain verbs the API does), and every verb and query runs on PostgreSQL in the
+    unit and API tests; running each 20–60 s Chromium scenario twice would double the suite's
+    longest tests for no new coverage. Set ``TENFOUR_BROWSER_ON_POSTGRESQL=1`` to run them on
+    both backends."""
+    if os.environ.get("TENFOUR_BROWSER_ON_POSTGRESQL") == "1":
+        return
+    keep, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("db_url") if callspec else None
+        is_browser = bool(BROWSER_FIXTURES & set(getattr(item, "fixturenames", ()))) \
+            or item.get_closest_marker("browser") is not None
+        (dropped if is_browser and backend == "postgresql" else keep).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
