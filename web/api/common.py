@@ -30,7 +30,8 @@ from web.common.state import get_session, get_state, now, scope_to_agency
 MAX_JSON_BYTES = 1024 * 1024
 #: Deeper nesting than this is refused (400); no request of the API nests more than 3 levels.
 MAX_JSON_DEPTH = 32
-_SURROGATE = re.compile("[\ud800-\udfff]")
+#: Unpaired surrogates, and NUL, which PostgreSQL text cannot hold (it was a 500 there).
+_SURROGATE = re.compile("[\ud800-\udfff\x00]")
 
 REALM = 'Bearer realm="tenfour"'
 
@@ -170,7 +171,7 @@ def _check_tree(body: Any) -> None:
                 field = where.split(".", 1)[0] or "body"
                 raise ValidationFailed(
                     f"{field} contains a character that is not valid text (an unpaired "
-                    "surrogate); send it as UTF-8 text.", code="invalid_text",
+                    "surrogate or a NUL); send it as UTF-8 text.", code="invalid_text",
                     fields={field: "Contains an invalid character."})
             continue
         if not isinstance(value, (dict, list)):
