@@ -152,10 +152,9 @@ def row_in_scope(session: Session, argument: str, value) -> bool | None:
     return None
 
 
-def create_agency(session: Session, *, name: str, timezone_name: str, now: datetime,
-                  actor_id: int | None = None) -> Agency:
-    from content_queue.users import audit
-
+def _checked_name(name: str, timezone_name: str, *, refusal: str) -> str:
+    """The agency's name, stripped, once it and the time zone are valid; else ``refusal``
+    naming each bad field."""
     name = (name or "").strip()
     fields = {}
     if not name or len(name) > 200:
@@ -165,7 +164,15 @@ def create_agency(session: Session, *, name: str, timezone_name: str, now: datet
     except LocalTimeError as exc:
         fields["timezone"] = str(exc)
     if fields:
-        raise ValidationFailed("The agency could not be created.", fields=fields)
+        raise ValidationFailed(refusal, fields=fields)
+    return name
+
+
+def create_agency(session: Session, *, name: str, timezone_name: str, now: datetime,
+                  actor_id: int | None = None) -> Agency:
+    from content_queue.users import audit
+
+    name = _checked_name(name, timezone_name, refusal="The agency could not be created.")
     agency = Agency(name=name, timezone=timezone_name, created_at=now)
     session.add(agency)
     session.flush()
@@ -190,16 +197,7 @@ def update_agency(session: Session, agency: Agency, *, name: str, timezone_name:
                   now: datetime, actor_id: int | None = None) -> None:
     from content_queue.users import audit
 
-    name = (name or "").strip()
-    fields = {}
-    if not name or len(name) > 200:
-        fields["name"] = "Give the agency a name (at most 200 characters)."
-    try:
-        zone(timezone_name)
-    except LocalTimeError as exc:
-        fields["timezone"] = str(exc)
-    if fields:
-        raise ValidationFailed("The settings were not saved.", fields=fields)
+    name = _checked_name(name, timezone_name, refusal="The settings were not saved.")
     before = {"name": agency.name, "timezone": agency.timezone}
     agency.name, agency.timezone = name, timezone_name
     audit(session, "agency.updated", actor_id=actor_id, entity_type="agency",

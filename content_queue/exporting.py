@@ -13,6 +13,8 @@ from typing import Iterator
 
 from sqlalchemy.orm import Session
 
+from content_queue.db import Database
+
 from content_queue.models import User
 from content_queue.reading import list_posts, post_status
 from content_queue.timeutil import utc_to_local
@@ -55,3 +57,15 @@ def export_rows(session: Session, actor: User, *, status: str | None = None) -> 
         if len(posts) < PAGE:
             return
         page += 1
+
+
+def export_rows_in_own_session(db: Database, user_id: int, *,
+                               status: str | None = None) -> Iterator[str]:
+    """:func:`export_rows` in a read session of its own: a streamed response outlives the
+    request's session, so the rows are read after it is closed."""
+    session = db.session(write=False)
+    try:
+        yield from export_rows(session, session.get(User, user_id), status=status)
+    finally:
+        session.rollback()
+        session.close()

@@ -3,15 +3,16 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify, request, stream_with_context
+from flask import Response, jsonify, request
 
 from content_queue.errors import Forbidden, ValidationFailed
-from content_queue.exporting import export_rows
+from content_queue.exporting import export_rows_in_own_session
 from content_queue.importing import MAX_IMPORT_BYTES, ImportResult, import_posts
-from content_queue.models import AUTHOR_ROLES, User
+from content_queue.models import AUTHOR_ROLES
 from content_queue.reading import list_posts
 from web.api.blueprint import bp
 from web.api.common import api_actor
+from web.common.downloads import csv_response
 from web.common.state import get_session, get_state, now
 
 
@@ -44,26 +45,10 @@ def import_csv() -> Response:
     return response
 
 
-def csv_response(lines, filename: str) -> Response:
-    response = Response(stream_with_context(lines), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def export_lines(db, user_id: int, status: str | None):
-    """The CSV, read in a session of its own: the request's is closed before streaming."""
-    session = db.session(write=False)  # (outside the request by the time it streams)
-    try:
-        yield from export_rows(session, session.get(User, user_id), status=status)
-    finally:
-        session.rollback()
-        session.close()
-
-
 @bp.get("/posts/export.csv")
 def export_csv() -> Response:
     status = request.args.get("status") or None
     actor = api_actor()
     list_posts(get_session(), actor, status=status, page=1, per_page=1)  # a bad status: 422 now
-    return csv_response(export_lines(get_state().db, actor.id, status), "tenfour-queue.csv")
+    return csv_response(export_rows_in_own_session(get_state().db, actor.id, status=status),
+                        "tenfour-queue.csv")

@@ -7,12 +7,12 @@ from flask import Response, abort, render_template, request
 from flask_login import current_user
 
 from content_queue.errors import ServiceError, ValidationFailed
-from content_queue.exporting import export_rows
+from content_queue.exporting import export_rows_in_own_session
 from content_queue.importing import (COLUMNS, EXAMPLE_CSV, MAX_IMPORT_BYTES, MAX_ROWS,
                                      import_posts)
-from content_queue.models import User
 from content_queue.reading import list_posts
 from web.common.auth import current_actor
+from web.common.downloads import csv_response
 from web.common.state import discard_changes, get_session, get_state, now
 from web.templates_lib.forms import ImportForm
 from web.templates_lib.views import bp
@@ -61,15 +61,6 @@ def import_example():
     return response
 
 
-def _lines(db, user_id: int, status: str | None):
-    session = db.session(write=False)  # (outside the request by the time it streams)
-    try:
-        yield from export_rows(session, session.get(User, user_id), status=status)
-    finally:
-        session.rollback()
-        session.close()
-
-
 @bp.route("/posts/export.csv")
 def export_page_csv():
     """The queue as CSV, with the queue page's ``status`` filter."""
@@ -78,7 +69,5 @@ def export_page_csv():
         list_posts(get_session(), current_actor(), status=status, page=1, per_page=1)
     except ValidationFailed as exc:
         abort(400, exc.message)
-    response = Response(_lines(get_state().db, current_actor().id, status), mimetype="text/csv")
-    response.headers["Content-Disposition"] = 'attachment; filename="tenfour-queue.csv"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return csv_response(export_rows_in_own_session(get_state().db, current_actor().id,
+                                                   status=status), "tenfour-queue.csv")
