@@ -127,3 +127,17 @@ def compose(page, base_url: str, text: str, account_labels: Sequence[str],
     if match is None:
         raise AssertionError(f"composing the post failed: {_problem(page)}")
     return int(match.group(1))
+
+
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_problems(page) -> list[str]:
+    """axe-core's serious and critical WCAG 2.1 A/AA violations on the page as it is now, one
+    line each (page, rule, impact, help, the first elements it names)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    result = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+    return [f"{page.url}: {v['id']} ({v['impact']}): {v['help']} at "
+            f"{[n['target'] for n in v['nodes'][:3]]}"
+            for v in result.response["violations"] if v["impact"] in ("serious", "critical")]

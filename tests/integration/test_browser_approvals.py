@@ -15,12 +15,11 @@ import pytest
 from content_queue.models import Post, PostComment
 from content_queue.timeutil import utc_to_local
 from tests.conftest import utcnow
-from tests.integration.browser_support import compose, login, serve
+from tests.integration.browser_support import axe_problems, compose, login, serve
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "approvals"
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 EVIL = "Call 911 \u202eonly\u202c for emergencies"
 
 
@@ -29,11 +28,6 @@ def _tomorrow_local(hours: int = 0) -> datetime:
     return local.replace(tzinfo=None, minute=0, second=0, microsecond=0)
 
 
-def _axe_problems(page) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-    result = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
-    return [f"{page.url}: {v['id']} ({v['impact']}): {v['help']}"
-            for v in result.response["violations"] if v["impact"] in ("serious", "critical")]
 
 
 def _shot(page, name: str) -> None:
@@ -90,7 +84,7 @@ def test_approve_reject_notify_review_link_and_bidi_in_the_browser(app, db, fact
         assert isolated.evaluate("e => e.textContent") == EVIL
         assert page.locator(f"#post-{approve_id} .bidi-warning").count() == 0
         _shot(page, "queue")
-        axe += _axe_problems(page)
+        axe += axe_problems(page)
 
         with page.expect_navigation():
             page.get_by_role("button", name=f"Approve #{approve_id}").click()
@@ -121,16 +115,16 @@ def test_approve_reject_notify_review_link_and_bidi_in_the_browser(app, db, fact
         assert "Version 2" in author.locator("#versions").inner_text()
         assert author.locator("#versions ins").first.inner_text().startswith("added:")
         _shot(author, "post-versions")
-        axe += _axe_problems(author)
+        axe += axe_problems(author)
         author.goto(f"{base_url}/posts/{reject_id}/edit")
-        axe += _axe_problems(author)
+        axe += axe_problems(author)
 
         # The post page shows the bidi text isolated and flagged too.
         author.goto(f"{base_url}/posts/{bidi_id}")
         assert author.locator("#post-text bdi").get_attribute("dir") == "auto"
         assert author.locator("#post-text-bidi").is_visible()
         _shot(author, "post-bidi")
-        axe += _axe_problems(author)
+        axe += axe_problems(author)
 
         # A review link for Director Ruiz, made on the post's page.
         page.goto(f"{base_url}/posts/{review_id}")
@@ -147,7 +141,7 @@ def test_approve_reject_notify_review_link_and_bidi_in_the_browser(app, db, fact
         assert "Thank you, dispatchers!" in visitor.locator(".preview-card__text").inner_text()
         assert visitor.get_by_role("link", name="Approvals").count() == 0  # no account, no nav
         _shot(visitor, "review-page")
-        axe += _axe_problems(visitor)
+        axe += axe_problems(visitor)
         visitor.get_by_label(re.compile("^Comment")).fill("Looks good. — R.")
         with visitor.expect_navigation():
             visitor.get_by_role("button", name="Approve").click()
@@ -169,7 +163,7 @@ def test_approve_reject_notify_review_link_and_bidi_in_the_browser(app, db, fact
             admin_page.get_by_role("button", name="Save rules").click()
         assert "Approval rules saved." in admin_page.locator(".flash--success").inner_text()
         _shot(admin_page, "rules")
-        axe += _axe_problems(admin_page)
+        axe += axe_problems(admin_page)
         for context in (author_ctx, approver_ctx, visitor_ctx):
             context.close()
 

@@ -16,20 +16,14 @@ from content_queue.models import Campaign, PostTarget, User
 from content_queue.recurrence import queue_series
 from content_queue.services import queue_post
 from content_queue.timeutil import local_to_utc, utc_to_local
-from tests.integration.browser_support import login, serve
+from tests.integration.browser_support import axe_problems, login, serve
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "calendar"
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 TZ = "America/Chicago"
 
 
-def _axe_problems(page) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-    result = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
-    return [f"{page.url}: {v['id']} ({v['impact']}): {v['help']}"
-            for v in result.response["violations"] if v["impact"] in ("serious", "critical")]
 
 
 def _shot(page, name: str) -> None:
@@ -85,13 +79,13 @@ def test_calendar_views_drag_keyboard_move_and_feed(app, db, factory, chromium_b
             assert page.locator("td[aria-current=date]").get_attribute("data-day") == \
                 today.isoformat()
         _shot(page, "month")
-        axe += _axe_problems(page)
+        axe += axe_problems(page)
 
         # Week view: drag the first post to another day, at 14:00.
         page.goto(f"{base_url}/calendar?view=week&day={day.isoformat()}")
         assert page.locator(f'.cal-event[data-post-id="{dragged}"]').count() == 1
         _shot(page, "week")
-        axe += _axe_problems(page)
+        axe += axe_problems(page)
         other = day + timedelta(days=1) if day.weekday() < 6 else day - timedelta(days=1)
         source = page.locator(f'.cal-event[data-post-id="{dragged}"]')
         drop = page.locator(f'td[data-day="{other.isoformat()}"][data-hour="14"]')
@@ -134,11 +128,11 @@ def test_calendar_views_drag_keyboard_move_and_feed(app, db, factory, chromium_b
             page.get_by_role("button", name="Save slots for @metro911").click()
         assert page.get_by_label("Monday").input_value() == "09:00, 15:00"
         _shot(page, "slots")
-        axe += _axe_problems(page)
+        axe += axe_problems(page)
         page.goto(f"{base_url}/calendar/series/{series_id}")
         assert page.locator(".series-list li").count() == 2
         _shot(page, "series")
-        axe += _axe_problems(page)
+        axe += axe_problems(page)
 
         # The ICS feed: turned on from the page, read without a session.
         page.goto(f"{base_url}/calendar")

@@ -16,7 +16,7 @@ from content_queue.models import Post, PostTemplate, SocialAccount, User
 from content_queue.platforms import count_x_weighted
 from content_queue.timeutil import utc_to_local
 from tests.conftest import utcnow
-from tests.integration.browser_support import account_checkbox, login, serve
+from tests.integration.browser_support import axe_problems, account_checkbox, login, serve
 from tests.integration.helpers import X_CREDENTIALS, count_rows, png
 
 pytestmark = pytest.mark.browser
@@ -35,14 +35,6 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def serious_violations(page) -> list[str]:
-    """axe-core on the page as it is now (template form, variants and picker open)."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    result = Axe().run(page, options={"runOnly": {"type": "tag", "values": [
-        "wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
-    return [f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes'][:3]]}"
-            for v in result.response["violations"] if v["impact"] in ("serious", "critical")]
 
 
 def test_compose_with_a_template_a_variant_and_a_library_image_then_import(app, db, factory,
@@ -125,7 +117,7 @@ def test_compose_with_a_template_a_variant_and_a_library_image_then_import(app, 
         page.get_by_label("Date", exact=True).fill(when.strftime("%Y-%m-%d"))
         page.get_by_label(re.compile(r"^Time\b")).fill(when.strftime("%H:%M"))
         shot(page, "2-variant-and-library-image")
-        assert serious_violations(page) == []
+        assert axe_problems(page) == []
         with page.expect_navigation():
             page.get_by_role("button", name="Queue", exact=True).click()
         assert re.search(r"/posts/\d+$", page.url), page.locator(".error-summary").all_inner_texts()
@@ -167,7 +159,7 @@ def test_compose_with_a_template_a_variant_and_a_library_image_then_import(app, 
         assert "metro911_nobody" in row.inner_text()
         assert report.locator("tbody tr").count() == 1
         shot(page, "4-import-refused-per-row")
-        assert serious_violations(page) == []
+        assert axe_problems(page) == []
         assert count_rows(db, Post) == 1  # nothing was created
 
         example = page.get_by_role("link", name="Download the example file")

@@ -6,18 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.browser_support import login, serve
+from tests.integration.browser_support import axe_problems, login, serve
 
 pytestmark = pytest.mark.browser
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
-def _axe_problems(page) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    result = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
-    return [f"{page.url}: {v['id']} ({v['impact']}): {v['help']}"
-            for v in result.response["violations"] if v["impact"] in ("serious", "critical")]
 
 
 def test_admin_creates_a_pio_who_makes_a_token_seen_once(app, db, factory, chromium_browser):
@@ -37,9 +30,9 @@ def test_admin_creates_a_pio_who_makes_a_token_seen_once(app, db, factory, chrom
         page.get_by_role("button", name="Create user").click()
         password = page.locator("#generated-password").inner_text().strip()
         assert len(password) >= 20
-        axe = _axe_problems(page)
+        axe = axe_problems(page)
         page.goto(f"{base_url}/admin/agency")
-        axe += _axe_problems(page)
+        axe += axe_problems(page)
         page.goto(f"{base_url}/admin/users")
         page.reload()
         assert page.locator("#generated-password").count() == 0
@@ -51,7 +44,7 @@ def test_admin_creates_a_pio_who_makes_a_token_seen_once(app, db, factory, chrom
         pio.get_by_role("button", name="Create token").click()
         token = pio.locator("#token-value").inner_text().strip()
         assert token.startswith("tf_")
-        axe += _axe_problems(pio)
+        axe += axe_problems(pio)
         pio.goto(f"{base_url}/me")
         assert token not in pio.content()
         assert "newsroom script" in pio.locator("table").inner_text()
