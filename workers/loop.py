@@ -27,6 +27,13 @@ ACCOUNT_CHECK_EVERY = 900.0
 WATCH_EVERY = 30.0
 
 
+def _send_once(task):
+    """A periodic send that fails at once when the broker is away (Celery's default publish
+    retries cost about 0.7 s a send): the loop tries it again on its next tick anyway, and a
+    tick must not spend seconds on sends that cannot go while claimed targets wait."""
+    return lambda: task.apply_async(retry=False)
+
+
 class StepsFailed(Exception):
     """Some of a tick's steps failed (the others ran); the loop backs off a little."""
 
@@ -46,14 +53,14 @@ class SchedulerLoop:
     def _periodic(self):
         settings = self.rt.settings
         return (
-            ("engagement poll", settings.engagement_poll_seconds, self.tasks.poll_engagement.delay),
-            ("reply poll", settings.feedback_poll_seconds,  # issue 9
-             lambda: self.tasks.poll_replies.delay()),
+            ("engagement poll", settings.engagement_poll_seconds,
+             _send_once(self.tasks.poll_engagement)),
+            ("reply poll", settings.feedback_poll_seconds, _send_once(self.tasks.poll_replies)),
             # In this process, not as a task: it must work while every worker is down, and it
             # needs the broker only to send what it finds.
             ("reaper", settings.reap_every_seconds,
              lambda: reap_stuck_targets(self.rt, self.tasks.enqueue_publish)),
-            ("account check", ACCOUNT_CHECK_EVERY, self.tasks.check_accounts.delay),
+            ("account check", ACCOUNT_CHECK_EVERY, _send_once(self.tasks.check_accounts)),
             # Never silent: due posts nobody claims, and notifications whose hand-off was lost.
             ("claim watch", WATCH_EVERY, lambda: watch_claiming(self.rt)),
             ("notification re-send", WATCH_EVERY,

@@ -192,8 +192,10 @@ def test_targets_claimed_while_redis_is_down_are_handed_on_once_it_is_back(
     # fails and the loop keeps going.
     wait_until(lambda: _counts(db)["publishing"] == len(targets), timeout=30,
                message="every target to be claimed while Redis is down")
-    wait_until(lambda: all("tick failed" in s.text() for s in schedulers), timeout=30,
-               message="both schedulers to report the failed hand-off")
+    # The claim is shared, so one scheduler may hold every target: at least one hand-off fails
+    # and is said so, and neither scheduler stops ticking.
+    wait_until(lambda: any("tick failed" in s.text() for s in schedulers), timeout=30,
+               message="a scheduler to report the failed hand-off")
     assert all(s.popen.poll() is None for s in schedulers), "a scheduler died with Redis"
 
     chaos_redis.restart()
