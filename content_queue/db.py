@@ -27,6 +27,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from content_queue.lengths import watch_text_lengths
+
 log = logging.getLogger(__name__)
 
 WRITE_OPTION = "tenfour_write"
@@ -122,6 +124,8 @@ class Database:
         self._write = sessionmaker(
             bind=self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
         )
+        for factory in (self._read, self._write):  # a too-long text is a 422, not a 500
+            watch_text_lengths(factory)
         # SQLite has one writer. Threads of one process (a worker on a thread pool) queue for
         # it here, in order, instead of in SQLite's busy handler, which sleeps in steps of up
         # to 100 ms: under a burst that sleeping, not the writes, set the pace.

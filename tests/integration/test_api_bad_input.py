@@ -179,3 +179,16 @@ def test_the_compose_page_refuses_a_date_out_of_range_with_its_reason(client, fa
     assert response.status_code == 422
     assert "too far in the" in response.get_data(as_text=True)
     assert _count(db, Post) == before
+
+
+def test_a_campaign_name_longer_than_its_column_is_refused_with_422(client, db, headers):
+    # PostgreSQL refused the 201st character with a database error (a 500 that schemathesis
+    # found); SQLite kept it silently. Now both answer 422 with the limit, and store nothing.
+    before = _count(db, Campaign)
+    error = assert_refused(client.post("/api/v1/campaigns", json={"name": "N" * 201},
+                                       headers=headers), 422, "too_long")
+    assert error["fields"] == {"name": "At most 200 characters."}
+    assert "at most 200 characters (this one has 201)" in error["message"]
+    assert _count(db, Campaign) == before
+    assert client.post("/api/v1/campaigns", json={"name": "N" * 200},
+                       headers=headers).status_code == 201

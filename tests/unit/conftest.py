@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from content_queue.db import make_engine
+from content_queue.lengths import watch_text_lengths
 from content_queue.models import Agency, Base, Post, PostTarget, SocialAccount, User
 from content_queue.states import Status
 from tests.databases import BACKENDS, scratch_database_url
@@ -58,9 +59,11 @@ def rolled_back_connection(engine: Engine) -> Iterator[Connection]:
 
 def joined_session(connection: Connection) -> Session:
     """A session whose commits and rollbacks end SAVEPOINTs inside ``connection``'s transaction
-    (``expire_on_commit=False`` as in :class:`content_queue.db.Database`)."""
-    return Session(bind=connection, join_transaction_mode="create_savepoint",
-                   expire_on_commit=False)
+    (``expire_on_commit=False`` and the length check, as in :class:`content_queue.db.Database`)."""
+    joined = Session(bind=connection, join_transaction_mode="create_savepoint",
+                     expire_on_commit=False)
+    watch_text_lengths(joined)
+    return joined
 
 
 @pytest.fixture
