@@ -37,11 +37,11 @@ OWNERS = frozenset({"owner"})
 NOT_VIEWER_NOT_OWNER = frozenset({"pio", "approver", "admin"})
 
 #: (endpoint, method) → the roles that get past the role check. Written from the routes present
-#: at 20:21 UTC on 2 Dec 2026 (a walk printed them) and read through. "-": nobody (logout answers
-#: everyone with the login page). Known looseness: API routes that check their body before the
-#: caller's role answer a viewer's empty body with 422 (listed as SIGNED_IN), and some page
-#: buttons refuse with a flash and a redirect to the post (also SIGNED_IN); the refusals
-#: themselves are tested in each area's own tests.
+#: at 20:21 UTC on 2 Dec 2026 (a walk printed them) and read through; tightened on 3 Dec 2026,
+#: when every route that writes declared its roles with ``web.common.auth.roles_allowed``, which
+#: refuses before the body, the form or an id in the URL is read. "-": nobody (logout answers
+#: everyone with the login page). The writes still open to every signed-in role are a person's
+#: own things: their password, tokens and notifications, and the guard's dry-run check.
 WHO_MAY: dict[tuple[str, str], frozenset[str]] = {}  # filled below from TABLE_TEXT
 
 TABLE_TEXT = """
@@ -74,19 +74,19 @@ api.approve                              POST   APPROVERS
 api.calendar_events                      GET    SIGNED_IN
 api.campaigns                            GET    SIGNED_IN
 api.cancel                               POST   NOT_VIEWER_NOT_OWNER
-api.cancel_whole_series                  POST   SIGNED_IN
+api.cancel_whole_series                  POST   NOT_VIEWER_NOT_OWNER
 api.change_post                          POST   NOT_VIEWER_NOT_OWNER
 api.change_rules                         PUT    ADMINS
-api.change_series                        PATCH  SIGNED_IN
-api.change_template                      PUT    SIGNED_IN
-api.confirm                              POST   SIGNED_IN
+api.change_series                        PATCH  NOT_VIEWER_NOT_OWNER
+api.change_template                      PUT    NOT_VIEWER_NOT_OWNER
+api.confirm                              POST   NOT_VIEWER_NOT_OWNER
 api.create_account                       POST   ADMINS
 api.create_campaign_route                POST   NOT_VIEWER_NOT_OWNER
 api.create_consent                       POST   NOT_VIEWER_NOT_OWNER
 api.create_one_template                  POST   NOT_VIEWER_NOT_OWNER
-api.create_post                          POST   SIGNED_IN
+api.create_post                          POST   NOT_VIEWER_NOT_OWNER
 api.create_token_api                     POST   SIGNED_IN
-api.create_user_api                      POST   SIGNED_IN
+api.create_user_api                      POST   ADMINS
 api.delete_token_api                     DELETE SIGNED_IN
 api.duplicate                            POST   NOT_VIEWER_NOT_OWNER
 api.engagement_summary                   GET    SIGNED_IN
@@ -94,8 +94,8 @@ api.export_archive                       GET    ADMINS
 api.export_csv                           GET    SIGNED_IN
 api.get_user_api                         GET    ADMINS
 api.guard_check                          POST   SIGNED_IN
-api.hide_reply                           POST   SIGNED_IN
-api.highlight_reply                      POST   SIGNED_IN
+api.hide_reply                           POST   APPROVERS
+api.highlight_reply                      POST   APPROVERS
 api.import_csv                           POST   NOT_VIEWER_NOT_OWNER
 api.list_active_pauses                   GET    APPROVERS
 api.list_all_posts                       GET    SIGNED_IN
@@ -107,8 +107,8 @@ api.list_media                           GET    SIGNED_IN
 api.list_my_notifications                GET    SIGNED_IN
 api.list_tokens_api                      GET    SIGNED_IN
 api.list_users_api                       GET    ADMINS
-api.new_comment                          POST   SIGNED_IN
-api.new_review_link                      POST   SIGNED_IN
+api.new_comment                          POST   NOT_VIEWER_NOT_OWNER
+api.new_review_link                      POST   APPROVERS
 api.openapi_document                     GET    ANYONE
 api.patch_user_api                       PATCH  ADMINS
 api.post_comments                        GET    SIGNED_IN
@@ -126,31 +126,31 @@ api.read_slots                           GET    SIGNED_IN
 api.read_template                        GET    SIGNED_IN
 api.record_deletion                      POST   APPROVERS
 api.reject                               POST   APPROVERS
-api.remove_template                      DELETE SIGNED_IN
+api.remove_template                      DELETE NOT_VIEWER_NOT_OWNER
 api.repost                               POST   NOT_VIEWER_NOT_OWNER
-api.reschedule                           POST   SIGNED_IN
+api.reschedule                           POST   NOT_VIEWER_NOT_OWNER
 api.reset_password_api                   POST   ADMINS
-api.resume                               POST   SIGNED_IN
-api.revoke_review_link                   POST   SIGNED_IN
+api.resume                               POST   APPROVERS
+api.revoke_review_link                   POST   APPROVERS
 api.revoke_token_api                     POST   SIGNED_IN
-api.start                                POST   SIGNED_IN
-api.start_pause                          POST   SIGNED_IN
-api.unhide_reply                         POST   SIGNED_IN
-api.unhighlight_reply                    POST   SIGNED_IN
+api.start                                POST   NOT_VIEWER_NOT_OWNER
+api.start_pause                          POST   APPROVERS
+api.unhide_reply                         POST   APPROVERS
+api.unhighlight_reply                    POST   APPROVERS
 api.upload_media                         POST   NOT_VIEWER_NOT_OWNER
-api.write_slots                          PUT    SIGNED_IN
-approvals.comment                        POST   SIGNED_IN
+api.write_slots                          PUT    NOT_VIEWER_NOT_OWNER
+approvals.comment                        POST   NOT_VIEWER_NOT_OWNER
 approvals.decide_post                    POST   APPROVERS
 approvals.edit                           GET    NOT_VIEWER_NOT_OWNER
 approvals.edit                           POST   NOT_VIEWER_NOT_OWNER
 approvals.make_link                      POST   APPROVERS
 approvals.queue                          GET    APPROVERS
-approvals.revoke                         POST   SIGNED_IN
+approvals.revoke                         POST   APPROVERS
 approvals.rules                          GET    ADMINS
 approvals.rules                          POST   ADMINS
 archive.export                           POST   ADMINS
 archive.index                            GET    ADMINS
-archive.record_deletion                  POST   SIGNED_IN
+archive.record_deletion                  POST   APPROVERS
 auth.login                               GET    ANYONE
 auth.login                               POST   ANYONE
 auth.logout                              POST   -
@@ -158,10 +158,10 @@ briefing.show                            GET    SIGNED_IN
 calendar.feed                            GET    ANYONE
 calendar.feed_secret                     POST   APPROVERS
 calendar.index                           GET    SIGNED_IN
-calendar.move                            POST   SIGNED_IN
-calendar.save_slots                      POST   SIGNED_IN
+calendar.move                            POST   NOT_VIEWER_NOT_OWNER
+calendar.save_slots                      POST   NOT_VIEWER_NOT_OWNER
 calendar.series                          GET    SIGNED_IN
-calendar.series                          POST   SIGNED_IN
+calendar.series                          POST   NOT_VIEWER_NOT_OWNER
 calendar.slots                           GET    SIGNED_IN
 campaigns.create                         POST   WRITERS
 campaigns.index                          GET    SIGNED_IN
@@ -173,7 +173,7 @@ dashboard.index                          GET    SIGNED_IN
 engagement.export_csv                    GET    admin,approver,pio,viewer
 engagement.index                         GET    admin,approver,pio,viewer
 engagement.post                          GET    admin,approver,pio,viewer
-feedback.moderate                        POST   SIGNED_IN
+feedback.moderate                        POST   APPROVERS
 feedback.on_duty                         GET    ADMINS
 feedback.on_duty                         POST   ADMINS
 feedback.wall                            GET    SIGNED_IN
@@ -193,7 +193,7 @@ me.tokens_create                         POST   SIGNED_IN
 me.tokens_revoke                         POST   SIGNED_IN
 media.file                               GET    SIGNED_IN
 media.public_file                        GET    ANYONE
-media_library.change_alt_text            POST   SIGNED_IN
+media_library.change_alt_text            POST   NOT_VIEWER_NOT_OWNER
 media_library.index                      GET    SIGNED_IN
 media_library.search_json                GET    SIGNED_IN
 metrics.metrics                          GET    ANYONE
@@ -201,29 +201,29 @@ notifications.index                      GET    SIGNED_IN
 notifications.read                       POST   SIGNED_IN
 notifications.read_all                   POST   SIGNED_IN
 pauses.index                             GET    SIGNED_IN
-pauses.resume                            POST   SIGNED_IN
+pauses.resume                            POST   APPROVERS
 pauses.start                             POST   APPROVERS
-posts.approve                            POST   SIGNED_IN
-posts.cancel                             POST   SIGNED_IN
-posts.confirm                            POST   SIGNED_IN
+posts.approve                            POST   APPROVERS
+posts.cancel                             POST   NOT_VIEWER_NOT_OWNER
+posts.confirm                            POST   NOT_VIEWER_NOT_OWNER
 posts.detail                             GET    SIGNED_IN
 posts.queue                              GET    SIGNED_IN
-posts.reject                             POST   SIGNED_IN
-posts.repost                             POST   SIGNED_IN
-posts.reschedule                         POST   SIGNED_IN
-posts.retry                              POST   SIGNED_IN
-posts.submit                             POST   SIGNED_IN
+posts.reject                             POST   APPROVERS
+posts.repost                             POST   NOT_VIEWER_NOT_OWNER
+posts.reschedule                         POST   NOT_VIEWER_NOT_OWNER
+posts.retry                              POST   APPROVERS
+posts.submit                             POST   NOT_VIEWER_NOT_OWNER
 review.decide                            POST   ANYONE
 review.page                              GET    ANYONE
 static                                   GET    ANYONE
-templates_lib.create                     POST   WRITERS
-templates_lib.delete                     POST   SIGNED_IN
-templates_lib.edit                       GET    SIGNED_IN
-templates_lib.edit                       POST   SIGNED_IN
+templates_lib.create                     POST   NOT_VIEWER_NOT_OWNER
+templates_lib.delete                     POST   NOT_VIEWER_NOT_OWNER
+templates_lib.edit                       GET    NOT_VIEWER_NOT_OWNER
+templates_lib.edit                       POST   NOT_VIEWER_NOT_OWNER
 templates_lib.export_page_csv            GET    SIGNED_IN
 templates_lib.import_example             GET    SIGNED_IN
-templates_lib.import_page                GET    WRITERS
-templates_lib.import_submit              POST   WRITERS
+templates_lib.import_page                GET    NOT_VIEWER_NOT_OWNER
+templates_lib.import_submit              POST   NOT_VIEWER_NOT_OWNER
 templates_lib.index                      GET    SIGNED_IN
 """
 

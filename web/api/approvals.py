@@ -17,6 +17,7 @@ from content_queue.approvals import (MAX_COMMENT, add_comment, approval_queue, l
                                      update_rules)
 from content_queue.bidi import bidi_controls
 from content_queue.errors import Forbidden, ValidationFailed
+from content_queue.models import APPROVER_ROLES, AUTHOR_ROLES
 from content_queue.post_edits import edit_post
 from content_queue.review_links import create_link, revoke_link
 from content_queue.services import MAX_ACCOUNTS, MAX_TEXT, get_post
@@ -29,6 +30,7 @@ from web.api.openapi_schemas import NULLABLE_INT, NULLABLE_TEXT, TIME, obj, page
 from web.api.shapes import (comment_to_dict, post_to_dict, preview_to_dict,
                             review_link_to_dict, version_to_dict)
 from web.approvals.previews import previews_for
+from web.common.auth import roles_allowed
 from web.common.state import get_session, now
 
 MAX_PER_PAGE = 100
@@ -78,6 +80,7 @@ def post_comments(post_id: int) -> Response:
 
 
 @bp.post("/posts/<int:post_id>/comments")
+@roles_allowed(AUTHOR_ROLES, "Only approvers, admins and the post's author can comment on it.")
 def new_comment(post_id: int) -> Response:
     body = json_body()
     text = clean_text(body.get("comment"), "comment", max_length=MAX_COMMENT,
@@ -136,6 +139,7 @@ def change_post(post_id: int) -> Response:
 
 
 @bp.post("/posts/<int:post_id>/review-links")
+@roles_allowed(APPROVER_ROLES, "Only an approver or an admin can make or revoke a review link.")
 def new_review_link(post_id: int) -> Response:
     body = json_body()
     name = clean_text(body.get("name"), "name", max_length=200, required=True,
@@ -150,6 +154,7 @@ def new_review_link(post_id: int) -> Response:
 
 
 @bp.post("/review-links/<int:link_id>/revoke")
+@roles_allowed(APPROVER_ROLES, "Only an approver or an admin can make or revoke a review link.")
 def revoke_review_link(link_id: int) -> Response:
     json_body(required=False)
     link = revoke_link(get_session(), actor=api_actor(), link_id=link_id, now=now())

@@ -10,11 +10,13 @@ from flask import jsonify, request, url_for
 
 from content_queue.calendar import list_events
 from content_queue.errors import ValidationFailed
+from content_queue.models import AUTHOR_ROLES
 from content_queue.recurrence import (HORIZON_DAYS, MAX_OCCURRENCES, cancel_series, edit_series,
                                       get_series, queue_series)
 from web.api.blueprint import bp
 from web.api.common import api_actor, json_body, parse_optional_id
 from web.api.shapes import post_to_dict
+from web.common.auth import roles_allowed
 from web.common.state import get_session, now
 
 
@@ -69,6 +71,7 @@ def read_series(series_id: int):
 
 
 @bp.patch("/series/<int:series_id>")
+@roles_allowed(AUTHOR_ROLES, "Viewers can read the queue but cannot write or change posts.")
 def change_series(series_id: int):
     body = json_body()
     text, at = body.get("text"), body.get("time")
@@ -84,6 +87,7 @@ def change_series(series_id: int):
 
 
 @bp.post("/series/<int:series_id>/cancel")
+@roles_allowed(AUTHOR_ROLES, "Viewers can read the queue but cannot write or change posts.")
 def cancel_whole_series(series_id: int):
     json_body(required=False)
     done = cancel_series(get_session(), actor=api_actor(), series_id=series_id, now=now())

@@ -23,6 +23,7 @@ from content_queue.models import User
 from content_queue.states import TransitionConflict, TransitionRefused
 from content_queue.users import check_api_token
 from web.api.blueprint import bp
+from web.common.auth import role_refusal
 from web.common.scoped_ids import check_ids_in_scope
 from web.common.state import get_session, get_state, now, scope_to_agency
 
@@ -125,12 +126,16 @@ def _authenticate() -> None:
     # when the view has checked its input and begins to write.
     with state.db.session_scope(write=False) as session:
         row, problem = check_api_token(session, token.strip(), now=now())
-        found = None if problem else (row.id, row.user_id, row.last_used_at, row.user.agency_id)
+        found = None if problem else (row.id, row.user_id, row.last_used_at, row.user.agency_id,
+                                      row.user.role)
     if found is None:
         raise ApiError(401, "invalid_token", problem or "The API token is unknown.",
                        headers={"WWW-Authenticate": f'{REALM}, error="invalid_token"'})
-    token_id, g.api_user_id, saved, agency_id = found
+    token_id, g.api_user_id, saved, agency_id, role = found
     g.api_token_id = token_id
+    refusal = role_refusal(role)  # before the body and the ids: the same 403 whatever they are
+    if refusal is not None:
+        raise ApiError(403, "forbidden", refusal)
     scope_to_agency(agency_id)  # every query of this request sees this agency only
     try:
         check_ids_in_scope()  # another agency's id in the URL: 404 before the view runs

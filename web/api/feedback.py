@@ -13,15 +13,17 @@ from flask import jsonify, request
 
 from content_queue import feedback
 from content_queue.sentiment import LABELS
-from content_queue.models import User
+from content_queue.models import APPROVER_ROLES, User
 from web.api.blueprint import bp
 from web.api.common import ApiError, api_actor, parse_int_param
 from web.api.openapi import PAGE, document, op, per_page
 from web.api.openapi_schemas import NULLABLE_TEXT, TIME, obj, page_of
+from web.common.auth import roles_allowed
 from web.common.state import get_session, now
 from web.feedback.filters import parse_wall_filter
 
 MAX_PER_PAGE = 200
+MODERATORS_ONLY = "Only an approver or an admin can hide or highlight replies."
 
 
 def _iso(moment) -> str | None:
@@ -64,9 +66,6 @@ def list_feedback():
 
 def _moderate(reply_id: int, action: str):
     actor: User = api_actor()
-    if not actor.is_approver:
-        raise ApiError(403, "forbidden", "Only an approver or an admin can hide or highlight "
-                                         "replies.")
     session = get_session()
     reply = feedback.get_reply(session, actor.agency_id, reply_id)
     if reply is None:
@@ -80,21 +79,25 @@ def _moderate(reply_id: int, action: str):
 
 
 @bp.post("/feedback/<int:reply_id>/hide")
+@roles_allowed(APPROVER_ROLES, MODERATORS_ONLY)
 def hide_reply(reply_id: int):
     return _moderate(reply_id, "hide")
 
 
 @bp.post("/feedback/<int:reply_id>/unhide")
+@roles_allowed(APPROVER_ROLES, MODERATORS_ONLY)
 def unhide_reply(reply_id: int):
     return _moderate(reply_id, "unhide")
 
 
 @bp.post("/feedback/<int:reply_id>/highlight")
+@roles_allowed(APPROVER_ROLES, MODERATORS_ONLY)
 def highlight_reply(reply_id: int):
     return _moderate(reply_id, "highlight")
 
 
 @bp.post("/feedback/<int:reply_id>/unhighlight")
+@roles_allowed(APPROVER_ROLES, MODERATORS_ONLY)
 def unhighlight_reply(reply_id: int):
     return _moderate(reply_id, "unhighlight")
 

@@ -6,10 +6,12 @@ from flask import jsonify
 
 from content_queue.errors import ValidationFailed
 from content_queue.kits import start_kit
+from content_queue.models import AUTHOR_ROLES
 from content_queue.services import MAX_ACCOUNTS
 from web.api.blueprint import bp
 from web.api.common import api_actor, json_body, parse_ids
 from web.api.shapes import campaign_to_dict, post_to_dict
+from web.common.auth import roles_allowed
 from web.common.state import get_session, now
 from web.kits.catalog import catalog, kit_or_404, kit_post_to_dict, kit_to_dict, \
     parse_start_date
@@ -22,6 +24,7 @@ def list_kits():
 
 
 @bp.post("/kits/<kit_id>/start")
+@roles_allowed(AUTHOR_ROLES, "Viewers can read kits but cannot start them.")
 def start(kit_id: str):
     body = json_body()
     kit = kit_or_404(kit_id)

@@ -10,23 +10,17 @@ from typing import Any
 
 from flask import jsonify
 
-from content_queue.errors import Forbidden, NotFound, ValidationFailed
+from content_queue.errors import NotFound, ValidationFailed
 from content_queue.ids import to_id
-from content_queue.models import APPROVER_ROLES, User
+from content_queue.models import APPROVER_ROLES
 from content_queue.pauses import MAX_ACCOUNTS, MAX_REASON, active_pauses, create_pause, \
     resume_pause
 from content_queue.timeutil import LocalTimeError, parse_iso_instant
 from web.api.blueprint import bp
 from web.api.common import api_actor, clean_text, json_body, parse_ids
 from web.api.shapes import pause_to_dict
+from web.common.auth import roles_allowed
 from web.common.state import get_session, get_state, now
-
-
-def _approver() -> User:
-    actor = api_actor()
-    if actor.role not in APPROVER_ROLES:
-        raise Forbidden("Only an approver or an admin can pause or resume outgoing posts.")
-    return actor
 
 
 def _optional_instant(body: dict[str, Any], name: str) -> datetime | None:
@@ -44,6 +38,7 @@ def _optional_instant(body: dict[str, Any], name: str) -> datetime | None:
 
 
 @bp.post("/pauses")
+@roles_allowed(APPROVER_ROLES, "Only an approver or an admin can pause or resume outgoing posts.")
 def start_pause():
     body = json_body()
     reason = clean_text(body.get("reason"), "reason", max_length=MAX_REASON, required=True,
@@ -52,7 +47,7 @@ def start_pause():
                             code="unknown_account", too_many_code="too_many_accounts",
                             what="an account id")
     resume_at = _optional_instant(body, "resume_at")
-    actor = _approver()
+    actor = api_actor()
     pause = create_pause(get_session(), actor=actor, agency_id=actor.agency_id, reason=reason,
                          account_ids=account_ids or None, resume_at=resume_at, now=now())
     shape = pause_to_dict(pause)
@@ -64,18 +59,20 @@ def start_pause():
 
 
 @bp.get("/pauses")
+@roles_allowed(APPROVER_ROLES, "Only an approver or an admin can pause or resume outgoing posts.")
 def list_active_pauses():
-    actor = _approver()
+    actor = api_actor()
     return jsonify(pauses=[pause_to_dict(p) for p in active_pauses(get_session(),
                                                                    actor.agency_id)])
 
 
 @bp.post("/pauses/<pause_id>/resume")
+@roles_allowed(APPROVER_ROLES, "Only an approver or an admin can pause or resume outgoing posts.")
 def resume(pause_id: str):
     parsed = to_id(pause_id)
     body = json_body(required=False)
     held = body.get("held")
-    actor = _approver()
+    actor = api_actor()
     if parsed is None:
         raise NotFound(f"No pause with id {pause_id[:40]}.")
     result = resume_pause(get_session(), actor=actor, pause_id=parsed, held=held, now=now(),

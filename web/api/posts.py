@@ -10,6 +10,7 @@ from flask import jsonify, request, url_for
 
 from content_queue.errors import ValidationFailed
 from content_queue.media import MAX_MEDIA
+from content_queue.models import AUTHOR_ROLES
 from content_queue.reading import list_posts
 from content_queue.services import (
     approve_post,
@@ -38,6 +39,7 @@ from web.api.calendar import create_series  # issue 8 calendar: recurring posts
 from web.api.slots import scheduled_at_or_slot  # issue 8 calendar: next free slot
 from web.api.approvals import decision_comment  # issue 8 approvals
 from content_queue.approvals import decide  # issue 8 approvals
+from web.common.auth import roles_allowed
 from web.common.state import get_session, now
 
 MAX_PER_PAGE = 200
@@ -57,6 +59,7 @@ def _instant(body: dict[str, Any], name: str = "scheduled_at") -> datetime:
 
 
 @bp.post("/posts")
+@roles_allowed(AUTHOR_ROLES, "Viewers can read the queue but cannot write or change posts.")
 def create_post():
     # Everything is checked and bounded before the first query: the write lock is taken only
     # once the input is known to be sane (a 100,000-id list once held it for 38 s).
@@ -132,6 +135,7 @@ def cancel(post_id: int):
 
 
 @bp.post("/posts/<int:post_id>/reschedule")
+@roles_allowed(AUTHOR_ROLES, "Viewers can read the queue but cannot write or change posts.")
 def reschedule(post_id: int):
     when = _instant(json_body())
     post = reschedule_post(get_session(), actor=api_actor(), post_id=post_id,

@@ -9,9 +9,11 @@ from typing import Any, Callable
 from flask import jsonify
 
 from content_queue.errors import ValidationFailed
+from content_queue.models import AUTHOR_ROLES
 from content_queue.slots import list_slots, next_free_slot, replace_slots
 from web.api.blueprint import bp
 from web.api.common import api_actor, json_body
+from web.common.auth import roles_allowed
 from web.common.state import get_session, now
 
 
@@ -21,6 +23,7 @@ def read_slots(account_id: int):
 
 
 @bp.put("/accounts/<int:account_id>/slots")
+@roles_allowed(AUTHOR_ROLES, "Viewers cannot change posting slots.")
 def write_slots(account_id: int):
     body = json_body()
     if "slots" not in body:

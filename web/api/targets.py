@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from flask import jsonify
 
+from content_queue.models import AUTHOR_ROLES
 from content_queue.outcomes import confirm_target, repost_target
 from web.api.blueprint import bp
 from web.api.common import api_actor, json_body
 from web.api.shapes import target_to_dict
+from web.common.auth import roles_allowed
 from web.common.state import get_session, now
 
 
 @bp.post("/targets/<int:target_id>/confirm")
+@roles_allowed(AUTHOR_ROLES, "Only the post's author, an approver or an admin can say what "
+               "happened to a post.")
 def confirm(target_id: int):
     url = json_body().get("url")
     target = confirm_target(get_session(), actor=api_actor(), target_id=target_id, url=url,
@@ -24,6 +28,8 @@ def confirm(target_id: int):
 
 
 @bp.post("/targets/<int:target_id>/repost")
+@roles_allowed(AUTHOR_ROLES, "Only the post's author, an approver or an admin can say what "
+               "happened to a post.")
 def repost(target_id: int):
     json_body(required=False)
     target = repost_target(get_session(), actor=api_actor(), target_id=target_id, now=now())

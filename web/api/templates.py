@@ -14,9 +14,11 @@ from content_queue.post_templates import (
     list_templates,
     update_template,
 )
+from content_queue.models import AUTHOR_ROLES
 from web.api.blueprint import bp
 from web.api.common import api_actor, clean_text, json_body, parse_int_param
 from web.api.shapes import template_to_dict
+from web.common.auth import roles_allowed
 from web.common.state import get_session, now
 
 MAX_PER_PAGE = 200
@@ -40,6 +42,7 @@ def list_all_templates() -> Response:
 
 
 @bp.post("/templates")
+@roles_allowed(AUTHOR_ROLES, "Viewers can use the queue but cannot change templates.")
 def create_one_template() -> Response:
     name, text = _fields()
     row = create_template(get_session(), actor=api_actor(), name=name, text=text, now=now())
@@ -56,6 +59,7 @@ def read_template(template_id: int) -> Response:
 
 
 @bp.put("/templates/<int:template_id>")
+@roles_allowed(AUTHOR_ROLES, "Viewers can use the queue but cannot change templates.")
 def change_template(template_id: int) -> Response:
     name, text = _fields()
     row = update_template(get_session(), actor=api_actor(), template_id=template_id, name=name,
@@ -64,6 +68,7 @@ def change_template(template_id: int) -> Response:
 
 
 @bp.delete("/templates/<int:template_id>")
+@roles_allowed(AUTHOR_ROLES, "Viewers can use the queue but cannot change templates.")
 def remove_template(template_id: int) -> Response:
     delete_template(get_session(), actor=api_actor(), template_id=template_id, now=now())
     return Response(status=204)

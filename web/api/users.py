@@ -9,13 +9,14 @@ from typing import Any
 
 from flask import jsonify
 
-from content_queue.errors import Forbidden, NotFound, ValidationFailed
+from content_queue.errors import NotFound, ValidationFailed
 from content_queue.models import User
 from content_queue.passwords import MAX_PASSWORD, generate_password
 from content_queue.users import (change_role, create_user, list_users, reset_password,
                                  set_active)
 from web.api.blueprint import bp
 from web.api.common import api_actor, clean_text, json_body
+from web.common.auth import roles_allowed
 from web.common.state import get_session, now
 
 
@@ -29,13 +30,6 @@ def user_to_dict(user: User) -> dict[str, Any]:
             "last_login_at": _iso(user.last_login_at)}
 
 
-def _admin() -> User:
-    actor = api_actor()
-    if actor.role != "admin":
-        raise Forbidden("Only an admin can manage users.")
-    return actor
-
-
 def _user(user_id: int) -> User:
     user = get_session().get(User, user_id)
     if user is None or user.role == "owner":
@@ -44,19 +38,20 @@ def _user(user_id: int) -> User:
 
 
 @bp.get("/users")
+@roles_allowed({"admin"}, "Only an admin can manage users.")
 def list_users_api():
-    _admin()
     return jsonify(users=[user_to_dict(u) for u in list_users(get_session())])
 
 
 @bp.post("/users")
+@roles_allowed({"admin"}, "Only an admin can manage users.")
 def create_user_api():
     body = json_body()
     email = clean_text(body.get("email"), "email", max_length=254, required=True)
     role = clean_text(body.get("role"), "role", max_length=20, required=True)
     name = clean_text(body.get("display_name"), "display_name", max_length=200)
     password = clean_text(body.get("password"), "password", max_length=MAX_PASSWORD)
-    actor = _admin()
+    actor = api_actor()
     generated = not password
     password = password or generate_password()
     user = create_user(get_session(), agency_id=actor.agency_id, email=email, role=role,
@@ -70,12 +65,13 @@ def create_user_api():
 
 
 @bp.get("/users/<int:user_id>")
+@roles_allowed({"admin"}, "Only an admin can manage users.")
 def get_user_api(user_id: int):
-    _admin()
     return jsonify(user_to_dict(_user(user_id)))
 
 
 @bp.patch("/users/<int:user_id>")
+@roles_allowed({"admin"}, "Only an admin can manage users.")
 def patch_user_api(user_id: int):
     body = json_body()
     unknown = sorted(set(body) - {"role", "active"})
@@ -85,7 +81,7 @@ def patch_user_api(user_id: int):
     if "active" in body and not isinstance(body["active"], bool):
         raise ValidationFailed("active must be true or false.", fields={"active": "true or false."})
     role = clean_text(body.get("role"), "role", max_length=20) if "role" in body else None
-    actor = _admin()
+    actor = api_actor()
     user = _user(user_id)
     if role is not None:
         change_role(get_session(), user, role, actor=actor, now=now())
@@ -95,8 +91,9 @@ def patch_user_api(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/reset-password")
+@roles_allowed({"admin"}, "Only an admin can manage users.")
 def reset_password_api(user_id: int):
-    actor = _admin()
+    actor = api_actor()
     user = _user(user_id)
     password = reset_password(get_session(), user, actor=actor, now=now())
     return jsonify({**user_to_dict(user), "password": password})

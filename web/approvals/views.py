@@ -13,8 +13,8 @@ from content_queue.accounts import list_accounts
 from content_queue.approval_rules import approval_stands, needs_approval
 from content_queue.approvals import (add_comment, approval_queue, decide, list_comments,
                                      may_comment, update_rules)
-from content_queue.errors import ServiceError
-from content_queue.models import APPROVER_ROLES, Post
+from content_queue.errors import Forbidden, ServiceError
+from content_queue.models import APPROVER_ROLES, AUTHOR_ROLES, Post
 from content_queue.post_edits import edit_post
 from content_queue.review_links import (DEFAULT_HOURS, MAX_HOURS, create_link, links_for_post,
                                         revoke_link)
@@ -23,7 +23,7 @@ from content_queue.states import EDITABLE, Status, TransitionConflict, Transitio
 from content_queue.timeutil import utc_to_local
 from content_queue.versions import diff_text, list_versions, previous_of
 from web.approvals.previews import previews_for
-from web.common.auth import current_actor
+from web.common.auth import current_actor, refuse, roles_allowed
 from web.common.formatting import agency_timezone
 from web.common.forms import (WhenFields, add_error, form_errors, resolve_when,
                               service_errors)
@@ -37,9 +37,7 @@ VERSIONS_SHOWN = 20
 COMMENTS_SHOWN = 100
 
 
-def _require_approver() -> None:
-    if current_actor().role not in APPROVER_ROLES:
-        abort(403, "Only approvers and admins review posts waiting for approval.")
+APPROVERS_ONLY = "Only approvers and admins review posts waiting for approval."
 
 
 def _load(post_id: int) -> Post:
@@ -50,6 +48,8 @@ def _load(post_id: int) -> Post:
 
 
 def _refused(exc: Exception) -> None:
+    if isinstance(exc, Forbidden):
+        refuse(exc)
     discard_changes()
     if isinstance(exc, ServiceError):
         flash(exc.message, "error")
@@ -63,8 +63,8 @@ def _refused(exc: Exception) -> None:
 # --- the queue ------------------------------------------------------------------------------
 
 @bp.route("/approvals")
+@roles_allowed(APPROVER_ROLES, APPROVERS_ONLY)
 def queue():
-    _require_approver()
     page = max(request.args.get("page", 1, type=int), 1)
     posts, total = approval_queue(get_session(), current_actor(), page=page, per_page=PER_PAGE)
     pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
@@ -74,8 +74,8 @@ def queue():
 
 
 @bp.route("/approvals/<int:post_id>/decide", methods=["POST"])
+@roles_allowed(APPROVER_ROLES, APPROVERS_ONLY)
 def decide_post(post_id: int):
-    _require_approver()
     _load(post_id)
     decision = request.form.get("decision", "")
     back = request.form.get("back") == "post"
@@ -117,6 +117,7 @@ def rules():
 # --- the thread -----------------------------------------------------------------------------
 
 @bp.route("/posts/<int:post_id>/comments", methods=["POST"])
+@roles_allowed(AUTHOR_ROLES, "Only approvers, admins and the post's author can comment on it.")
 def comment(post_id: int):
     _load(post_id)
     try:
@@ -132,8 +133,8 @@ def comment(post_id: int):
 # --- review links ---------------------------------------------------------------------------
 
 @bp.route("/posts/<int:post_id>/review-links", methods=["POST"])
+@roles_allowed(APPROVER_ROLES, APPROVERS_ONLY)
 def make_link(post_id: int):
-    _require_approver()
     post = _load(post_id)
     hours = request.form.get("expires_in_hours", type=int) or DEFAULT_HOURS
     try:
@@ -148,8 +149,8 @@ def make_link(post_id: int):
 
 
 @bp.route("/review-links/<int:link_id>/revoke", methods=["POST"])
+@roles_allowed(APPROVER_ROLES, APPROVERS_ONLY)
 def revoke(link_id: int):
-    _require_approver()
     post_id = request.form.get("post_id", type=int)
     try:
         link = revoke_link(get_session(), actor=current_actor(), link_id=link_id, now=now())

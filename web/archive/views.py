@@ -5,16 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from content_queue.archive import record_platform_deletion
-from content_queue.errors import ServiceError
-from content_queue.models import AuditEvent, Post, TargetDeletion
+from content_queue.errors import Forbidden, ServiceError
+from content_queue.models import APPROVER_ROLES, AuditEvent, Post, TargetDeletion
 from content_queue.timeutil import utc_to_local
 from web.archive.export import archive_response
-from web.common.auth import current_actor
+from web.common.auth import current_actor, refuse, roles_allowed
 from web.common.forms import service_errors
 from web.common.state import discard_changes, get_session, now
 
@@ -49,20 +48,18 @@ def platform_deletions(post: Post) -> dict[int, TargetDeletion]:
         select(TargetDeletion).where(TargetDeletion.target_id.in_(ids)))}
 
 
-def _admin_only() -> None:
-    if not current_user.is_admin:
-        abort(403, "Only an admin can export the public-records archive.")
+ADMINS_ONLY = "Only an admin can export the public-records archive."
 
 
 @bp.route("/archive")
+@roles_allowed({"admin"}, ADMINS_ONLY)
 def index():
-    _admin_only()
     return _render({}, {})
 
 
 @bp.route("/archive", methods=["POST"])
+@roles_allowed({"admin"}, ADMINS_ONLY)
 def export():
-    _admin_only()
     if not CsrfOnly().validate():
         abort(400, "The form expired; reload the page and try again.")
     values = {"from": request.form.get("from", ""), "to": request.form.get("to", "")}
@@ -74,6 +71,7 @@ def export():
 
 
 @bp.route("/posts/<int:post_id>/targets/<int:target_id>/deletion", methods=["POST"])
+@roles_allowed(APPROVER_ROLES, "Only an approver or an admin can record a deletion.")
 def record_deletion(post_id: int, target_id: int):
     if not CsrfOnly().validate():
         abort(400, "The form expired; reload the page and try again.")
@@ -87,6 +85,8 @@ def record_deletion(post_id: int, target_id: int):
     try:
         record_platform_deletion(session, actor=actor, target_id=target_id, deleted_at=moment,
                                  reason=request.form.get("reason", "")[:2000], now=moment)
+    except Forbidden as exc:
+        refuse(exc)
     except ServiceError as exc:
         discard_changes()
         flash(exc.message, "error")

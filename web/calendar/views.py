@@ -15,14 +15,14 @@ from content_queue.accounts import list_accounts
 from content_queue.calendar import (MAX_EVENTS, CalendarEvent, agency_for_secret, build_feed,
                                     list_events, regenerate_feed_secret, revoke_feed_secret)
 from content_queue.campaigns import list_campaigns
-from content_queue.errors import NotFound, ServiceError
+from content_queue.errors import Forbidden, NotFound, ServiceError
 from content_queue.models import APPROVER_ROLES, AUTHOR_ROLES
 from content_queue.recurrence import cancel_series, edit_series, get_series
 from content_queue.services import reschedule_post
 from content_queue.slots import list_slots, replace_slots
 from content_queue.states import Status, TransitionConflict, TransitionRefused
 from content_queue.timeutil import LocalTimeError, local_to_utc, utc_to_local
-from web.common.auth import current_actor
+from web.common.auth import current_actor, refuse, roles_allowed
 from web.common.state import discard_changes, get_session, now
 
 bp = Blueprint("calendar", __name__, template_folder="templates")
@@ -121,6 +121,7 @@ def _move_answer(ok: bool, message: str, back: str):
 
 
 @bp.route("/calendar/move", methods=["POST"])
+@roles_allowed(AUTHOR_ROLES, "Viewers can read the calendar but cannot change posts.")
 def move():
     """Reschedule a post to a local date and time (from a drop or the "Move" form). The
     reschedule verb applies the approval rule: a PIO's approved post goes back to approval."""
@@ -145,6 +146,11 @@ def move():
                                scheduled_at=when, now=now())
     except LocalTimeError as exc:
         message = f"Not moved: {exc}"
+    except Forbidden as exc:
+        if request.headers.get("X-Requested-With") != "fetch":
+            refuse(exc)
+        discard_changes()
+        return jsonify(ok=False, message=f"Not moved: {exc.message}"), 403
     except ServiceError as exc:
         discard_changes()
         message = f"Not moved: {exc.message}"
@@ -178,10 +184,9 @@ def feed(secret: str):
 
 
 @bp.route("/calendar/feed", methods=["POST"])
+@roles_allowed(APPROVER_ROLES, "Only approvers and admins manage the calendar feed.")
 def feed_secret():
     actor = current_actor()
-    if actor.role not in APPROVER_ROLES:
-        abort(403, "Only approvers and admins manage the calendar feed.")
     if request.form.get("action") == "revoke":
         revoke_feed_secret(get_session(), actor, now=now())
         flash("The calendar feed is turned off; its old address no longer works.", "success")
@@ -210,6 +215,7 @@ def slots():
 
 
 @bp.route("/calendar/slots/<int:account_id>", methods=["POST"])
+@roles_allowed(AUTHOR_ROLES, "Viewers cannot change posting slots.")
 def save_slots(account_id: int):
     actor = current_actor()
     raw = []
@@ -219,6 +225,8 @@ def save_slots(account_id: int):
                 raw.append({"weekday": weekday, "time": piece.strip().zfill(5)})
     try:
         saved = replace_slots(get_session(), actor, account_id, raw)
+    except Forbidden as exc:
+        refuse(exc)
     except ServiceError as exc:
         discard_changes()
         flash(exc.message, "error")
@@ -230,6 +238,7 @@ def save_slots(account_id: int):
 # --- a recurring series ---------------------------------------------------------------------
 
 @bp.route("/calendar/series/<int:series_id>", methods=["GET", "POST"])
+@roles_allowed(AUTHOR_ROLES, "Viewers can read a series but cannot change it.", methods={"POST"})
 def series(series_id: int):
     actor = current_actor()
     try:
@@ -237,8 +246,6 @@ def series(series_id: int):
     except NotFound:
         abort(404, "There is no such series.")
     if request.method == "POST":
-        if actor.role not in AUTHOR_ROLES:
-            abort(403, "Viewers cannot change posts.")
         try:
             if request.form.get("action") == "cancel":
                 done = cancel_series(get_session(), actor=actor, series_id=series_id, now=now())
@@ -251,6 +258,8 @@ def series(series_id: int):
                                       text.replace("\r\n", "\n") != (posts[-1].text if posts else "")
                                       else None, time_of_day=at or None)
                 flash(f"{len(changed)} occurrences to come were changed.", "success")
+        except Forbidden as exc:
+            refuse(exc)
         except (ServiceError, TransitionConflict, TransitionRefused) as exc:
             discard_changes()
             flash(getattr(exc, "message", str(exc)), "error")

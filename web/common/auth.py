@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
+from typing import NoReturn, TypeVar
+
 from flask import (
     Blueprint,
     Flask,
+    abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -18,6 +23,7 @@ from sqlalchemy.orm import Session
 from wtforms import EmailField, PasswordField
 from wtforms.validators import InputRequired, Length
 
+from content_queue.errors import Forbidden
 from content_queue.models import User
 from content_queue.passwords import MAX_PASSWORD
 from content_queue.sessions import end_sessions, parse_session_key, session_key
@@ -25,7 +31,8 @@ from content_queue.users import OWNER, audit, authenticate
 from web.common.scoped_ids import check_ids_in_scope
 from web.common.security import safe_next
 from web.common.sign_in import Lockout, SignInGuard, guard
-from web.common.state import EXTENSION_KEY, get_session, get_state, now, scope_to_agency
+from web.common.state import (EXTENSION_KEY, discard_changes, get_session, get_state, now,
+                              scope_to_agency)
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -100,6 +107,43 @@ def current_actor() -> User:
     return current_user.model
 
 
+View = TypeVar("View", bound=Callable)
+
+
+def roles_allowed(roles: Collection[str], refusal: str, *,
+                  methods: Collection[str] | None = None) -> Callable[[View], View]:
+    """Only these roles may use the route (with ``methods``: only for those methods, e.g. the
+    POST of a page whose GET everyone reads); anyone else is answered 403 with ``refusal`` (the
+    error page, or the API's JSON error) before the view reads its form or body and before any
+    id in the URL is looked up, so the answer depends on neither. The check runs in the sign-in
+    hooks (:func:`_require_login` for pages, the API's Bearer check) through
+    :func:`role_refusal`; the decorator only records who may."""
+    rule = (frozenset(roles), refusal, frozenset(methods) if methods is not None else None)
+
+    def mark(view: View) -> View:
+        view.roles_allowed = rule  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def refuse(exc: Forbidden) -> NoReturn:
+    """A service's "you may not" on a page (e.g. a PIO's button on another author's post): the
+    same 403 page as a refused role, with nothing of the request kept; never a flash and a
+    redirect, which would look like it worked."""
+    discard_changes()
+    abort(403, exc.message)
+
+
+def role_refusal(role: str) -> str | None:
+    """Why ``role`` may not use this request's route (see :func:`roles_allowed`), or None."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    rule = getattr(view, "roles_allowed", None)
+    if rule is None or role in rule[0] or (rule[2] is not None and request.method not in rule[2]):
+        return None
+    return rule[1]
+
+
 def _require_login():
     if request.endpoint in PUBLIC_ENDPOINTS or request.blueprint == "api":
         return None
@@ -113,6 +157,9 @@ def _require_login():
         return redirect(url_for("auth.login", next=safe_next(target)))
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=safe_next(target)))
+    refusal = role_refusal(current_user.role)
+    if refusal is not None:  # before the ids: the same 403 whatever the URL names
+        abort(403, refusal)
     check_ids_in_scope()  # another agency's id in the URL: 404 before the view runs
     return None
 

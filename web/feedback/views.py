@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from content_queue import feedback
 from content_queue.errors import ValidationFailed
-from content_queue.models import Agency, User
-from web.common.auth import current_actor
+from content_queue.models import APPROVER_ROLES, Agency, User
+from web.common.auth import current_actor, roles_allowed
 from web.common.security import safe_next
 from web.common.state import discard_changes, get_session, now
 from web.feedback.filters import parse_wall_filter
@@ -72,9 +72,8 @@ def _on_duty_name(session, agency: Agency) -> str:
 
 @bp.route("/feedback/<int:reply_id>/<any(hide, unhide, highlight, unhighlight):action>",
           methods=["POST"])
+@roles_allowed(APPROVER_ROLES, "Only an approver or an admin can hide or highlight replies.")
 def moderate(reply_id: int, action: str):
-    if not current_user.is_approver:
-        abort(403, "Only an approver or an admin can hide or highlight replies.")
     actor = current_actor()
     session = get_session()
     reply = feedback.get_reply(session, actor.agency_id, reply_id)

@@ -5,14 +5,14 @@ reused from the New post page (``search.json`` feeds its picker) without uploadi
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 
 from content_queue.errors import ServiceError
+from content_queue.models import AUTHOR_ROLES
 from content_queue.media import MAX_ALT
 from content_queue.media_library import MAX_QUERY, search_media, update_alt_text, usage_counts
-from web.common.auth import current_actor
+from web.common.auth import current_actor, roles_allowed
 from web.common.state import discard_changes, get_session, now
 
 bp = Blueprint("media_library", __name__, template_folder="templates")
@@ -48,9 +48,8 @@ def index():
 
 
 @bp.route("/media-library/<int:media_id>/alt-text", methods=["POST"])
+@roles_allowed(AUTHOR_ROLES, "Viewers cannot change images.")
 def change_alt_text(media_id: int):
-    if not current_user.can_write:
-        abort(403, "Viewers cannot change images.")
     form = AltTextForm()
     try:
         update_alt_text(get_session(), actor=current_actor(), media_id=media_id,

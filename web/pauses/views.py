@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from content_queue.errors import ServiceError
-from content_queue.models import Pause, SocialAccount
+from content_queue.models import APPROVER_ROLES, Pause, SocialAccount
 from content_queue.pauses import active_pauses, create_pause, resume_pause
 from content_queue.timeutil import LocalTimeError, local_to_utc
-from web.common.auth import current_actor
+from web.common.auth import current_actor, roles_allowed
 from web.common.security import safe_next
 from web.common.state import discard_changes, get_session, get_state, now
 
@@ -38,14 +38,12 @@ def banner_pauses() -> list[Pause]:
     return g._tenfour_pauses
 
 
+APPROVERS_ONLY = "Only an approver or an admin can pause or resume outgoing posts."
+
+
 @bp.app_context_processor
 def _banner() -> dict:
     return {"banner_pauses": banner_pauses, "held_choices": HELD_CHOICES}
-
-
-def _require_approver() -> None:
-    if not current_user.is_approver:
-        abort(403, "Only an approver or an admin can pause or resume outgoing posts.")
 
 
 def _render(errors: dict[str, str] | None = None, status: int = 200):
@@ -80,8 +78,8 @@ def _resume_at(raw: str) -> datetime | None:
 
 
 @bp.route("/pauses", methods=["POST"])
+@roles_allowed(APPROVER_ROLES, APPROVERS_ONLY)
 def start():
-    _require_approver()
     raw_ids = request.form.getlist("account_ids")
     scope = request.form.get("scope", "all")
     try:
@@ -111,8 +109,8 @@ def start():
 
 
 @bp.route("/pauses/<int:pause_id>/resume", methods=["POST"])
+@roles_allowed(APPROVER_ROLES, APPROVERS_ONLY)
 def resume(pause_id: int):
-    _require_approver()
     held = request.form.get("held", "")
     try:
         result = resume_pause(get_session(), actor=current_actor(), pause_id=pause_id,

@@ -8,8 +8,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from content_queue.approvals import decide  # issue 8 approvals
 from content_queue.engagement import latest_engagement, replies_for_post
-from content_queue.errors import ServiceError
-from content_queue.models import APPROVER_ROLES, Post
+from content_queue.errors import Forbidden, ServiceError
+from content_queue.models import APPROVER_ROLES, AUTHOR_ROLES, Post
 from content_queue.outcomes import confirm_target, repost_target
 from content_queue.reading import list_posts, post_status
 from content_queue.services import (
@@ -25,7 +25,7 @@ from content_queue.services import (
 )
 from content_queue.states import Status, TransitionConflict, TransitionRefused
 from content_queue.timeutil import utc_to_local
-from web.common.auth import current_actor
+from web.common.auth import current_actor, refuse, roles_allowed
 from web.common.formatting import agency_timezone, localtime, status_label
 from web.common.forms import Errors, When, add_error, form_errors, resolve_when, service_errors
 from web.common.state import discard_changes, get_session, now
@@ -36,6 +36,8 @@ bp = Blueprint("posts", __name__, template_folder="templates")
 
 PER_PAGE = 25
 STATUS_CHOICES = [s.value for s in Status]
+WRITERS_ONLY = "Viewers can read the queue but cannot write or change posts."
+APPROVERS_ONLY = "Only an approver or an admin can approve, send back or retry posts."
 
 
 @bp.route("/posts")
@@ -108,9 +110,12 @@ def detail(post_id: int):
 
 
 def _act(post_id: int, action: Callable[[], object], success: str):
-    """Run one service verb; refusals become a flash message on the post's page."""
+    """Run one service verb; refusals become a flash message on the post's page, except "you may
+    not", which is the 403 page (a redirect to the post would look like it worked)."""
     try:
         action()
+    except Forbidden as exc:
+        refuse(exc)
     except ServiceError as exc:
         discard_changes()
         flash(exc.message, "error")
@@ -131,6 +136,7 @@ def _verb(fn, post_id: int, **kwargs):
 
 
 @bp.route("/posts/<int:post_id>/approve", methods=["POST"])
+@roles_allowed(APPROVER_ROLES, APPROVERS_ONLY)
 def approve(post_id: int):
     # issue 8 approvals: a decision threads its comment and tells the author
     return _act(post_id, _verb(decide, post_id, decision="approve",
@@ -139,6 +145,7 @@ def approve(post_id: int):
 
 
 @bp.route("/posts/<int:post_id>/reject", methods=["POST"])
+@roles_allowed(APPROVER_ROLES, APPROVERS_ONLY)
 def reject(post_id: int):
     reason = (RejectForm().reason.data or "").strip()
     return _act(post_id, _verb(decide, post_id, decision="reject", comment=reason),  # issue 8
@@ -146,16 +153,19 @@ def reject(post_id: int):
 
 
 @bp.route("/posts/<int:post_id>/submit", methods=["POST"])
+@roles_allowed(AUTHOR_ROLES, WRITERS_ONLY)
 def submit(post_id: int):
     return _act(post_id, _verb(submit_post, post_id), "Submitted.")
 
 
 @bp.route("/posts/<int:post_id>/cancel", methods=["POST"])
+@roles_allowed(AUTHOR_ROLES, WRITERS_ONLY)
 def cancel(post_id: int):
     return _act(post_id, _verb(cancel_post, post_id), "Canceled. It will not be published.")
 
 
 @bp.route("/targets/<int:target_id>/retry", methods=["POST"])
+@roles_allowed(APPROVER_ROLES, APPROVERS_ONLY)
 def retry(target_id: int):
     post_id = request.form.get("post_id", type=int)
     if post_id is None:
@@ -178,6 +188,7 @@ def _target_of_form(target_id: int) -> int:
 
 
 @bp.route("/targets/<int:target_id>/confirm", methods=["POST"])
+@roles_allowed(AUTHOR_ROLES, WRITERS_ONLY)
 def confirm(target_id: int):
     post_id = _target_of_form(target_id)
     url = request.form.get("url", "")
@@ -187,6 +198,7 @@ def confirm(target_id: int):
 
 
 @bp.route("/targets/<int:target_id>/repost", methods=["POST"])
+@roles_allowed(AUTHOR_ROLES, WRITERS_ONLY)
 def repost(target_id: int):
     post_id = _target_of_form(target_id)
     return _act(post_id, lambda: repost_target(get_session(), actor=current_actor(),
@@ -195,6 +207,7 @@ def repost(target_id: int):
 
 
 @bp.route("/posts/<int:post_id>/reschedule", methods=["POST"])
+@roles_allowed(AUTHOR_ROLES, WRITERS_ONLY)
 def reschedule(post_id: int):
     _load(post_id)  # 404 before anything else for someone else's post
     form = RescheduleForm()
@@ -207,6 +220,8 @@ def reschedule(post_id: int):
         try:
             post = reschedule_post(get_session(), actor=current_actor(), post_id=post_id,
                                    scheduled_at=when.instant, now=now())
+        except Forbidden as exc:
+            refuse(exc)
         except ServiceError as exc:
             discard_changes()
             errors = service_errors(exc, {"scheduled_at": "when"})

@@ -4,18 +4,21 @@ its spreadsheet row number), download the example file, export the queue as CSV.
 from __future__ import annotations
 
 from flask import Response, abort, render_template, request
-from flask_login import current_user
 
 from content_queue.errors import ServiceError, ValidationFailed
 from content_queue.exporting import export_rows_in_own_session
 from content_queue.importing import (COLUMNS, EXAMPLE_CSV, MAX_IMPORT_BYTES, MAX_ROWS,
                                      import_posts)
+from content_queue.models import AUTHOR_ROLES
 from content_queue.reading import list_posts
-from web.common.auth import current_actor
+from web.common.auth import current_actor, roles_allowed
 from web.common.downloads import csv_response
 from web.common.state import discard_changes, get_session, get_state, now
 from web.templates_lib.forms import ImportForm
 from web.templates_lib.views import bp
+
+
+WRITERS_ONLY = "Viewers can read the queue but cannot import posts."
 
 
 def _render(form: ImportForm, *, result=None, error: str | None = None, status: int = 200):
@@ -25,16 +28,14 @@ def _render(form: ImportForm, *, result=None, error: str | None = None, status: 
 
 
 @bp.route("/posts/import")
+@roles_allowed(AUTHOR_ROLES, WRITERS_ONLY)
 def import_page():
-    if not current_user.can_write:
-        abort(403, "Viewers can read the queue but cannot import posts.")
     return _render(ImportForm(formdata=None))
 
 
 @bp.route("/posts/import", methods=["POST"])
+@roles_allowed(AUTHOR_ROLES, WRITERS_ONLY)
 def import_submit():
-    if not current_user.can_write:
-        abort(403, "Viewers can read the queue but cannot import posts.")
     form = ImportForm()
     upload = request.files.get("file")
     if upload is None or not upload.filename:

@@ -6,9 +6,9 @@ Everyone in the agency sees the list; PIOs, approvers and admins create, change 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 
 from content_queue.errors import ServiceError
+from content_queue.models import AUTHOR_ROLES
 from content_queue.post_templates import (
     create_template,
     delete_template,
@@ -17,7 +17,7 @@ from content_queue.post_templates import (
     template_fields,
     update_template,
 )
-from web.common.auth import current_actor
+from web.common.auth import current_actor, roles_allowed
 from web.common.forms import Errors, service_errors
 from web.common.state import discard_changes, get_session, now
 from web.templates_lib.forms import DeleteForm, TemplateForm
@@ -28,9 +28,7 @@ PER_PAGE = 25
 GROUPS = {"name": "name", "text": "text"}
 
 
-def _require_writer() -> None:
-    if not current_user.can_write:
-        abort(403, "Viewers can use the queue but cannot change templates.")
+WRITERS_ONLY = "Viewers can use the queue but cannot change templates."
 
 
 def _render(form: TemplateForm, errors: Errors, *, editing=None, status: int = 200):
@@ -50,8 +48,8 @@ def index():
 
 
 @bp.route("/templates", methods=["POST"])
+@roles_allowed(AUTHOR_ROLES, WRITERS_ONLY)
 def create():
-    _require_writer()
     form = TemplateForm()
     try:
         row = create_template(get_session(), actor=current_actor(), name=form.name.data,
@@ -71,8 +69,8 @@ def _load(template_id: int):
 
 
 @bp.route("/templates/<int:template_id>/edit", methods=["GET", "POST"])
+@roles_allowed(AUTHOR_ROLES, WRITERS_ONLY)
 def edit(template_id: int):
-    _require_writer()
     row = _load(template_id)
     if request.method == "GET":
         form = TemplateForm(formdata=None, obj=row)
@@ -89,8 +87,8 @@ def edit(template_id: int):
 
 
 @bp.route("/templates/<int:template_id>/delete", methods=["POST"])
+@roles_allowed(AUTHOR_ROLES, WRITERS_ONLY)
 def delete(template_id: int):
-    _require_writer()
     row = _load(template_id)
     name = row.name
     DeleteForm().validate()  # CSRF is checked app-wide; nothing else to read
