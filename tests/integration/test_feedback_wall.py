@@ -181,8 +181,10 @@ def test_the_pages_enforce_roles_on_the_server(db, factory, app) -> None:
     assert as_viewer.client.get("/feedback/on-duty").status_code == 403
     assert as_viewer.submit(f"/feedback/{reply_id}/hide",
                             token_from="/feedback").status_code == 403
+    # The role is refused before the id is looked up: the same 403 for an id that does not
+    # exist, so a viewer learns nothing about which replies exist.
     assert as_viewer.submit(f"/feedback/{reply_id + 1000}/hide",
-                            token_from="/feedback").status_code == 404
+                            token_from="/feedback").status_code == 403
     assert "Shift briefing" in as_viewer.text("/briefing")
     as_admin = FormClient(app.test_client(), factory.password)
     as_admin.login(admin)
