@@ -132,6 +132,12 @@ class SimState:
         #: (platform, handle, idempotency key) -> post id: a retried publish is found in O(1)
         #: (a scan of every post made a 10,000-post burst quadratic, under the lock).
         self.idempotency_index: dict[tuple[str, str, str], str] = {}
+        #: (platform, handle) -> that account's posts, and (platform, handle, text) -> its posts
+        #: with that text: an account's feed and the duplicate-content check cost what that
+        #: account posted, not what every account did (a scan of every post, under the lock,
+        #: held a 10,000-post burst to under 50 posts/s).
+        self.handle_index: dict[tuple[str, str], list[StoredPost]] = {}
+        self.text_index: dict[tuple[str, str, str], list[StoredPost]] = {}
         self.media: dict[str, dict[str, StoredMedia]] = {}
         self.revoked: dict[str, set[str]] = {}
         self.clock_offset: float = 0.0
@@ -189,10 +195,13 @@ class SimState:
     def list_posts(self, platform: str | None = None, handle: str | None = None) -> list[StoredPost]:
         """Posts oldest first (insertion order), optionally for one platform and account."""
         with self.lock:
-            platforms = [platform] if platform else list(self.posts)
-            found = [p for name in platforms for p in self.posts.get(name, {}).values()]
-        if handle is not None:
-            found = [p for p in found if p.handle == handle]
+            if platform is not None and handle is not None:
+                found = list(self.handle_index.get((platform, handle), ()))
+            else:
+                platforms = [platform] if platform else list(self.posts)
+                found = [p for name in platforms for p in self.posts.get(name, {}).values()]
+                if handle is not None:
+                    found = [p for p in found if p.handle == handle]
         return sorted(found, key=lambda p: (p.created_at, int(p.id) if p.id.isdigit() else 0))
 
     def find_by_idempotency_key(self, platform: str, handle: str, key: str) -> StoredPost | None:
@@ -203,14 +212,21 @@ class SimState:
                 return post
         return None
 
+    def posts_with_text(self, platform: str, handle: str, text: str) -> list[StoredPost]:
+        """The account's posts with exactly ``text`` (for the duplicate-content checks)."""
+        with self.lock:
+            return list(self.text_index.get((platform, handle, text), ()))
+
     def _index(self, post: StoredPost) -> None:
         if post.idempotency_key:
             self.idempotency_index[(post.platform, post.handle, post.idempotency_key)] = post.id
+        self.handle_index.setdefault((post.platform, post.handle), []).append(post)
+        self.text_index.setdefault((post.platform, post.handle, post.text), []).append(post)
 
     def reindex(self) -> None:
-        """Rebuild the idempotency index after posts were loaded wholesale (persistence)."""
+        """Rebuild the indexes after posts were loaded wholesale (persistence)."""
         with self.lock:
-            self.idempotency_index = {}
+            self.idempotency_index, self.handle_index, self.text_index = {}, {}, {}
             for by_id in self.posts.values():
                 for post in by_id.values():
                     self._index(post)

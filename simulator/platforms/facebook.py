@@ -200,8 +200,8 @@ def create_feed_post(page_id: str) -> Response:
             if media_ids:
                 raise graph_error(400, 100, "link and attached_media cannot be used together")
         if message.strip() and not media_ids:
-            for other in state.list_posts(NAME, page_id):
-                if (other.extra.get("kind") == "post" and other.text == message and not other.media_ids
+            for other in state.posts_with_text(NAME, page_id, message):
+                if (other.extra.get("kind") == "post" and not other.media_ids
                         and state.age_seconds(other) < DUPLICATE_WINDOW_SECONDS):
                     raise graph_error(400, 506, "Duplicate status message")
         post = _new_post(page_id, message, media_ids, link=link)

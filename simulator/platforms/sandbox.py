@@ -171,8 +171,8 @@ def create_post(handle: str) -> tuple[Response, int] | Response:
                 return jsonify(_post_json(earlier)), 200
         text, media_ids, reply_to = _validated_post(request.get_json(silent=True))
         now = utc_now()
-        for other in state.list_posts(NAME, handle):
-            if other.text == text and state.age_seconds(other, now) < DUPLICATE_WINDOW_SECONDS:
+        for other in state.posts_with_text(NAME, handle, text):
+            if state.age_seconds(other, now) < DUPLICATE_WINDOW_SECONDS:
                 raise ApiError(403, "duplicate", "duplicate content")
         post_id = state.new_id()
         post = state.add_post(

@@ -227,8 +227,8 @@ def create_tweet() -> tuple[Response, int] | Response:
     with state.lock:  # the duplicate check and the write must not interleave
         text, media_ids, parent = _validated(caller, request.get_json(silent=True))
         now = utc_now()
-        for other in state.list_posts(NAME):
-            if (other.extra.get("author_id") == caller.user.id and other.text == text and text
+        for other in state.posts_with_text(NAME, caller.user.username, text):
+            if (other.extra.get("author_id") == caller.user.id and text
                     and (now - other.created_at).total_seconds() < DUPLICATE_WINDOW_SECONDS):
                 raise ApiError(403, "duplicate", DUPLICATE_DETAIL)
         post_id = state.new_id()
