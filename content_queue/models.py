@@ -85,6 +85,18 @@ class Agency(Base):
     pio_posts_need_approval: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")  # issue 8
     second_person_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # issue 8
     ics_secret: Mapped[Optional[str]] = mapped_column(String(64), nullable=True)  # issue 8 calendar: ICS feed secret (None = no feed)
+    #: issue 11: the agency's own SMTP server and webhook (None: the installation's SMTP_* and
+    #: WEBHOOK_* settings); secrets encrypted like platform tokens. content_queue.delivery_settings
+    smtp_host: Mapped[Optional[str]] = mapped_column(String(253), nullable=True)  # issue 11
+    smtp_port: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)  # issue 11
+    smtp_username: Mapped[Optional[str]] = mapped_column(String(254), nullable=True)  # issue 11
+    smtp_password_encrypted: Mapped[Optional[str]] = mapped_column(Text, nullable=True)  # issue 11
+    smtp_from: Mapped[Optional[str]] = mapped_column(String(254), nullable=True)  # issue 11
+    smtp_starttls: Mapped[Optional[bool]] = mapped_column(Boolean, nullable=True)  # issue 11
+    webhook_url: Mapped[Optional[str]] = mapped_column(String(2000), nullable=True)  # issue 11
+    webhook_secret_encrypted: Mapped[Optional[str]] = mapped_column(Text, nullable=True)  # issue 11
+    #: issue 11 single sign-on: identity-provider group → role in this agency (content_queue.sso).
+    sso_group_roles: Mapped[Optional[dict]] = mapped_column(JSON, nullable=True)
 
 
 class User(Base):
@@ -102,6 +114,9 @@ class User(Base):
     #: issue 11: part of the session cookie's user id; raised by logout, a password change and
     #: deactivation, so every cookie issued before stops working on the server.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # issue 11
+    #: issue 11: the events this person turned off by e-mail, a JSON list of event names (None:
+    #: every e-mail). The in-app notice always stays. content_queue.email_choices
+    email_muted_events: Mapped[Optional[str]] = mapped_column(Text, nullable=True)  # issue 11
 
     agency: Mapped[Agency] = relationship()
 
@@ -374,6 +389,9 @@ class Notification(Base):
     delivered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime(), nullable=True)
     #: issue 9 feedback: the e-mail goes here instead of the user's (the agency's on_duty_email).
     email_to: Mapped[Optional[str]] = mapped_column(String(254), nullable=True)
+    #: issue 11: the recipient had turned this event's e-mail off when it was delivered: the
+    #: e-mail channel is not needed (the in-app notice and the agency webhook still are).
+    email_muted: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     user: Mapped[User] = relationship()
 

@@ -3,7 +3,9 @@ the signed JSON the agency webhook receives. The sending itself (SMTP, HTTP) is 
 (:mod:`workers.notify_delivery`); this module only reads and writes rows.
 
 Each channel is stamped the moment it succeeds (``email_sent_at``, ``webhook_sent_at``), so a
-retry after the webhook failed does not send the e-mail again.
+retry after the webhook failed does not send the e-mail again. An e-mail the recipient turned
+off (:mod:`content_queue.email_choices`) is marked not needed (``email_muted``) at the first
+attempt and never sent; the in-app notice and the webhook are not affected.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from content_queue.email_choices import email_wanted
 from content_queue.models import Notification
 
 #: delivery_state values
@@ -50,12 +53,14 @@ def start_delivery(session: Session, notification_id: int, *, now: datetime) -> 
     row.delivery_attempts += 1
     row.last_attempt_at = now
     user = row.user
+    if row.email_sent_at is None and not row.email_muted and not email_wanted(row, user):
+        row.email_muted = True  # the person turned this event off by e-mail: not needed
     return Delivery(
         id=row.id, event=row.event, agency_id=row.agency_id, subject=row.subject, body=row.body,
         post_id=row.post_id, target_id=row.target_id, account_id=row.account_id,
         created_at=row.created_at, email=(row.email_to or user.email) if user.active else "",
         recipient_name=user.display_name or user.email,
-        send_email=row.email_sent_at is None,
+        send_email=row.email_sent_at is None and not row.email_muted,
         send_webhook=row.sends_webhook and row.webhook_sent_at is None,
         attempts=row.delivery_attempts)
 

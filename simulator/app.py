@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from simulator import control, pages, replies
+from simulator import control, oidc, pages, replies
 from simulator.context import EXTENSION_KEY, SimContext, is_page_request, request_platform
 from simulator.faults import DropConnectionMiddleware, arm_drop_if_pending
 from simulator.platform import ApiError, json_error
@@ -57,6 +57,7 @@ def create_app(state: SimState | None = None, *, public_url: str | None = None) 
     app.register_blueprint(pages.bp)
     app.register_blueprint(control.bp)
     app.register_blueprint(replies.bp)  # issue 9: /_sim/replies
+    oidc.init_app(app)  # issue 11: the loopback OpenID Connect provider under /oidc
     for spec in all_platforms():
         context.platforms[spec.name] = spec
         app.register_blueprint(spec.blueprint)

@@ -317,15 +317,21 @@ def keys() -> None:
     pass
 
 
-@keys.command("rotate", help="Re-encrypt every account's credentials with the first key.")
+@keys.command("rotate", help="Re-encrypt every account's credentials (and every agency's SMTP "
+              "password and webhook secret) with the first key.")
 def keys_rotate() -> None:
     from content_queue.accounts import rotate_credentials
     from content_queue.crypto import CredentialCipher
+    from content_queue.delivery_settings import rotate_delivery_secrets
 
     settings = _settings()
+    cipher = CredentialCipher(settings.encryption_keys)
     with _session().session_scope() as s:
-        count = rotate_credentials(s, CredentialCipher(settings.encryption_keys))
+        count = rotate_credentials(s, cipher)
+        agencies = rotate_delivery_secrets(s, cipher)
     click.echo(f"Re-encrypted credentials of {count} account(s) with the newest key.")
+    if agencies:
+        click.echo(f"Re-encrypted the e-mail and webhook secrets of {agencies} agency(ies).")
 
 
 @main.group(help="The demo data `tenfour run` creates.")

@@ -102,6 +102,13 @@ class Settings:
     log_level: str = "INFO"
     #: KITS_DIR: the agency's own campaign kits (YAML), adding to or replacing the built-in ones.
     kits_dir: Path | None = None
+    #: issue 11 single sign-on (OpenID Connect); off while the discovery URL is empty.
+    oidc_discovery_url: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_provider_name: str = "single sign-on"  # the login button: "Sign in with <name>"
+    oidc_groups_claim: str = "groups"  # the ID token claim that lists the person's groups
+    oidc_scopes: str = "openid email profile"
 
     @property
     def sqlite(self) -> bool:
@@ -240,6 +247,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_format=_log_format(env.get("LOG_FORMAT")),
         log_level=(env.get("LOG_LEVEL") or "INFO").strip().upper(),
         kits_dir=Path(env["KITS_DIR"]).expanduser() if env.get("KITS_DIR") else None,
+        oidc_discovery_url=env.get("OIDC_DISCOVERY_URL", "").strip(),
+        oidc_client_id=env.get("OIDC_CLIENT_ID", "").strip(),
+        oidc_client_secret=env.get("OIDC_CLIENT_SECRET", ""),
+        oidc_provider_name=env.get("OIDC_PROVIDER_NAME", "").strip() or "single sign-on",
+        oidc_groups_claim=env.get("OIDC_GROUPS_CLAIM", "").strip() or "groups",
+        oidc_scopes=env.get("OIDC_SCOPES", "").strip() or "openid email profile",
     )
 
 

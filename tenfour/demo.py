@@ -14,6 +14,7 @@ from content_queue.crypto import CredentialCipher
 from content_queue.db import Database
 from content_queue.models import SocialAccount
 from content_queue.passwords import generate_password
+from content_queue.sso import save_group_roles
 from content_queue.users import create_user, find_user, get_or_create_agency
 from tenfour.config import Settings
 from tenfour.demo_approvals import seed_approvals_demo  # issue 8 approvals
@@ -29,6 +30,10 @@ DEMO_ACCOUNTS = [
     ("metro911_careers", "Metro 911 Careers"),
 ]
 
+
+#: issue 11: the groups of the simulator's sandbox identity provider (simulator.oidc).
+DEMO_GROUP_ROLES = {"911-supervisors": "approver", "911-public-information": "pio",
+                    "911-telecommunicators": "viewer"}
 
 #: Where older versions kept the demo password in plain text; removed when found.
 OLD_PASSWORD_FILE = "demo-admin-password"
@@ -66,6 +71,10 @@ def bootstrap(settings: Settings, database: Database) -> Iterator[str]:
         yield from seed_approvals_demo(s, agency=agency, admin=admin, now=now)  # issue 8
         yield from seed_calendar_demo(s, agency=agency, admin=admin, accounts=demo_accounts,
                                       now=now)  # issue 8 calendar: slots, a recurring post
+        if agency.sso_group_roles is None:  # issue 11: the sandbox identity provider's groups
+            save_group_roles(s, agency, DEMO_GROUP_ROLES, actor=admin, now=now)
+            yield "Single sign-on: the sandbox identity provider's groups map to roles " \
+                  "(Admin > Single sign-on)."
     if old_file.exists():
         old_file.unlink()
         yield f"Removed {old_file} (it held the demo password in plain text)."

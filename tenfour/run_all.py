@@ -18,6 +18,7 @@ import threading
 import time
 from typing import Mapping
 
+from simulator import oidc
 from tenfour.config import Settings, make_private_dir
 from tenfour.embedded_redis import EmbeddedRedis, EmbeddedRedisError
 from tenfour.supervisor import RestartPolicy, Supervisor
@@ -34,6 +35,8 @@ DEMO_PLATFORMS = (
 SETUP_STEPS = (("db", "upgrade"), ("demo", "bootstrap"))
 #: The engagement poll schedule `tenfour run` uses unless ENGAGEMENT_POLL_AFTER is set.
 RUN_POLL_AFTER = "2m,15m,1h,24h,7d,30d"
+#: The simulator's OpenID Connect provider (simulator.oidc), with its one client.
+DEMO_OIDC_DISCOVERY_PATH = "/oidc/.well-known/openid-configuration"
 
 
 def tenfour_argv(*args: str) -> list[str]:
@@ -60,6 +63,13 @@ def child_env(settings: Settings, redis_url: str, base: Mapping[str, str] | None
     # minutes after publishing, then the product's schedule), so the dashboard charts growth in
     # the first quarter hour; ENGAGEMENT_POLL_AFTER set in the environment wins.
     env.setdefault("ENGAGEMENT_POLL_AFTER", RUN_POLL_AFTER)
+    # issue 11: single sign-on through the simulator's loopback OpenID Connect provider, unless
+    # the environment names a real one.
+    if not env.get("OIDC_DISCOVERY_URL"):
+        env["OIDC_DISCOVERY_URL"] = settings.simulator_url + DEMO_OIDC_DISCOVERY_PATH
+        env["OIDC_CLIENT_ID"] = oidc.CLIENT_ID
+        env["OIDC_CLIENT_SECRET"] = oidc.CLIENT_SECRET
+        env["OIDC_PROVIDER_NAME"] = "the sandbox identity provider"
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
 

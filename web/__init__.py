@@ -69,6 +69,7 @@ from web.archive import views as archive_views  # issue 10 kits: archive
 from web.kits import views as kits_views  # issue 10 kits
 from web.admin import views as admin_views  # issue 11 people
 from web.me import views as me_views  # issue 11 people
+from web.sso import views as sso_views  # issue 11 single sign-on
 from web.api import users as api_users  # issue 11 people
 from web.api import tokens as api_tokens  # issue 11 people
 from web.api import people_openapi as api_people_openapi  # issue 11 people
@@ -99,7 +100,8 @@ AREAS = (dashboard_views.bp, posts_compose.bp, posts_views.bp, accounts_bp, camp
          posts_media.bp, notifications_views.bp, pauses_views.bp, health.bp, metrics.bp,
          templates_lib_views.bp, media_library_views.bp, engagement_views.bp,
          feedback_views.bp, briefing_views.bp, guard_views.bp, approvals_views.bp, review_views.bp,
-         kits_views.bp, archive_views.bp, calendar_views.bp, admin_views.bp, me_views.bp)
+         kits_views.bp, archive_views.bp, calendar_views.bp, admin_views.bp, me_views.bp,
+         sso_views.bp)
 #: Modules that only put routes on a blueprint listed elsewhere: importing them above is what
 #: registers those routes (named here so the imports read as used).
 ROUTE_MODULES = (accounts_views, accounts_credentials, accounts_connect,
@@ -132,6 +134,7 @@ def create_app(settings: WebSettings, *, db: Database | None = None,
                                            linker=linker, probe=probe))
     csrf.init_app(app)
     auth.init_app(app)
+    sso_views.init_app(app, settings)  # issue 11: the OpenID Connect client, if configured
     formatting.init_app(app)
     notifications_views.init_app(app)  # the unread count in every page's header
     errors.init_app(app, api_http_error=api_common.http_error_response,

@@ -1,7 +1,9 @@
 """Sending notifications (e-mail over SMTP, the agency webhook over HTTP) and the watches that
 raise them when nothing else would: due posts nobody claims, deliveries whose hand-off was lost.
 
-A delivery attempt sends each configured channel that has not yet succeeded for the row; any
+Each notification goes through its agency's own SMTP server and webhook when the agency set
+them, else the installation's (:mod:`content_queue.delivery_settings`). A delivery attempt
+sends each configured channel that has not yet succeeded for the row; any
 failure makes the task retry with backoff (:func:`retry_countdown`), and the last attempt
 settles the row as ``failed`` with the reason. Sending is outside any transaction.
 """
@@ -15,8 +17,12 @@ import urllib.error
 import urllib.request
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
+from dataclasses import replace
 from typing import Callable, Sequence
 
+from content_queue.crypto import CredentialsUnreadable
+from content_queue.delivery_settings import ChannelSettings, channel_settings
+from content_queue.models import Agency
 from content_queue.notification_delivery import (
     SIGNATURE_HEADER,
     Delivery,
@@ -31,7 +37,6 @@ from content_queue.notification_delivery import (
 from content_queue.notifications import notify_scheduler_stalled
 from scheduler.watch import overdue_by_agency
 from workers.runtime import Runtime
-from workers.settings import WorkerSettings
 
 log = logging.getLogger("tenfour.notify")
 
@@ -55,14 +60,15 @@ def retry_countdown(retries: int) -> int:
 def deliver(rt: Runtime, notification_id: int, *, final: bool) -> str:
     """One delivery attempt; raises :class:`DeliveryFailed` when a channel failed and this is
     not the ``final`` attempt. Returns the row's delivery state."""
-    settings = rt.settings
     with rt.db.session_scope() as session:
         delivery = start_delivery(session, notification_id, now=utcnow())
+        if delivery is not None:
+            settings, unreadable = _agency_settings(rt, session, delivery.agency_id)
     if delivery is None:
         return "skipped"
     fields = {"notification_id": notification_id, "event": delivery.event,
               "target_id": delivery.target_id, "account_id": delivery.account_id}
-    errors: list[str] = []
+    errors: list[str] = [unreadable] if unreadable else []
     sent_any = False
     channels: list[tuple[str, Callable[[], None]]] = []
     if delivery.send_email and settings.smtp_host and delivery.email:
@@ -90,7 +96,23 @@ def deliver(rt: Runtime, notification_id: int, *, final: bool) -> str:
     return state
 
 
-def send_email(settings: WorkerSettings, delivery: Delivery) -> None:
+def _agency_settings(rt: Runtime, session, agency_id: int) -> tuple[ChannelSettings, str | None]:
+    """The agency's own SMTP server and webhook, or the installation's
+    (:func:`content_queue.delivery_settings.channel_settings`). A secret no configured key opens
+    (a key dropped before ``tenfour keys rotate``) is a delivery error naming it, and nothing is
+    sent through the installation's settings instead: that would send one agency's alerts
+    through a server it did not choose."""
+    agency = session.get(Agency, agency_id)
+    try:
+        return channel_settings(agency, rt.settings, lambda: rt.cipher), None
+    except CredentialsUnreadable:
+        return (replace(channel_settings(None, rt.settings, lambda: rt.cipher),
+                        smtp_host="", webhook_url=""),
+                "settings: the agency's SMTP password or webhook secret cannot be decrypted "
+                "with the configured keys; an admin must enter it again")
+
+
+def send_email(settings: ChannelSettings, delivery: Delivery) -> None:
     message = EmailMessage()
     message["Subject"] = f"[Tenfour] {delivery.subject}"
     message["From"] = settings.smtp_from
@@ -109,7 +131,7 @@ class WebhookRefused(Exception):
     """The webhook answered with a status other than 2xx."""
 
 
-def post_webhook(settings: WorkerSettings, delivery: Delivery) -> None:
+def post_webhook(settings: ChannelSettings, delivery: Delivery) -> None:
     body = webhook_body(delivery, settings.public_base_url)
     headers = {"Content-Type": "application/json", "User-Agent": "Tenfour-Webhook/1",
                "X-Tenfour-Event": delivery.event}

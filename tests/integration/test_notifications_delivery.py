@@ -1,7 +1,9 @@
 """Never silent, through the real stack: a publish that fails in a `tenfour worker` process
 notifies the post's author and the admins in the app and the API, by e-mail to a real SMTP
 server (aiosmtpd, started here) and by a signed webhook to a loopback receiver that first
-answers 500 (the delivery is retried with backoff) and then 200."""
+answers 500 (the delivery is retried with backoff) and then 200. An agency's own SMTP server
+and webhook are used over the installation's, and a person's e-mail opt-out stops only their
+e-mail (issue 11)."""
 
 from __future__ import annotations
 
@@ -18,11 +20,15 @@ from typing import Iterator
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from sqlalchemy import select
 
+from content_queue.crypto import CredentialCipher
 from content_queue.db import Database
-from content_queue.models import Notification, PostTarget, User
-from content_queue.notifications import deliver_after_commit, notify
+from content_queue.delivery_settings import DeliveryForm, update_delivery_settings
+from content_queue.email_choices import CHOOSABLE, set_email_choices
+from content_queue.models import Agency, Notification, PostTarget, User
+from content_queue.notifications import deliver_after_commit, list_notifications, notify
 from content_queue.services import queue_post
 from tenfour.notify_sender import notification_sender
 from tenfour.probe import RedisProbe
@@ -209,3 +215,95 @@ def test_a_failed_publish_notifies_in_the_app_by_email_and_by_a_retried_signed_w
         assert any(json.loads(c["body"])["notification_id"] == web_id for c in webhook.calls)
     finally:
         web_db.engine.dispose()
+
+
+class Authenticator:
+    """aiosmtpd authenticator: accepts any login and keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.logins: list[tuple[str, str]] = []
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        self.logins.append((auth_data.login.decode(), auth_data.password.decode()))
+        return AuthResult(success=True)
+
+
+def test_an_agencys_own_smtp_and_webhook_win_and_a_persons_opt_out_stops_only_their_email(
+        db, factory, spawn, stack_settings, redis_url, smtp_server, webhook):
+    """Issue 11: the worker sends through the agency's own SMTP server (its login, its from
+    address; the password decrypted from the database) and webhook (its own secret), not the
+    installation's; a person who turned an event off by e-mail still has the in-app notice, and
+    the event's webhook still goes out."""
+    installation_inbox, installation_port = smtp_server  # the environment's SMTP_*
+    agency_inbox, agency_port, auth = Inbox(), free_port(), Authenticator()
+    agency_smtp = Controller(agency_inbox, hostname="127.0.0.1", port=agency_port,
+                             authenticator=auth, auth_require_tls=False)
+    agency_smtp.start()
+    agency_hook = Receiver()
+    try:
+        with agency_hook:
+            worker = spawn("worker", *WORKER_ARGS, SMTP_HOST="127.0.0.1",
+                           SMTP_PORT=str(installation_port), SMTP_STARTTLS="0",
+                           SMTP_FROM="tenfour@installation.example", WEBHOOK_URL=webhook.url,
+                           WEBHOOK_SECRET=SECRET)
+            worker.wait_for("ready.", timeout=60)
+            quiet, loud = factory.user("admin"), factory.user("pio")
+            with db.session_scope() as s:
+                update_delivery_settings(
+                    s, CredentialCipher(stack_settings.encryption_keys),
+                    s.get(Agency, quiet.agency_id),
+                    DeliveryForm(smtp_host="127.0.0.1", smtp_port=str(agency_port),
+                                 smtp_username="metro-relay", smtp_password="relay-Pa55",
+                                 smtp_from="alerts@metro911.gov", smtp_starttls=False,
+                                 webhook_url=agency_hook.url, webhook_secret="agency-secret"),
+                    actor_id=quiet.id, now=utcnow())
+                set_email_choices(s, s.get(User, quiet.id), CHOOSABLE - {"target_failed"},
+                                  now=utcnow())
+
+            sender_db = Database(stack_settings.database_url)
+            try:
+                deliver_after_commit(sender_db, notification_sender(redis_url))
+                with sender_db.session_scope() as s:
+                    ids = notify(s, "target_failed", agency_id=quiet.agency_id,
+                                 subject="Post #1 failed on X @metro911", body="Refused.",
+                                 now=utcnow(), recipients=[quiet.id, loud.id])
+            finally:
+                sender_db.engine.dispose()
+
+            def settled():
+                rows = [r for r in _notifications(db) if r.id in ids]
+                return rows if all(r.delivery_state == "delivered" for r in rows) else None
+            try:
+                quiet_row, loud_row = wait_until(settled, timeout=60,
+                                                 message="both notifications to be delivered")
+            except AssertionError:
+                print(worker.text()[-3000:])
+                raise
+            hook_calls = list(agency_hook.calls)
+    finally:
+        agency_smtp.stop()
+
+    # E-mail: through the agency's server with its login, from its address; none through the
+    # installation's; none to the person who turned "a post failed" off.
+    assert [rcpts for rcpts, _ in agency_inbox.messages] == [[loud.email]]
+    assert agency_inbox.messages[0][1]["From"] == "alerts@metro911.gov"
+    assert auth.logins and set(auth.logins) == {("metro-relay", "relay-Pa55")}
+    assert installation_inbox.messages == []
+    assert quiet_row.email_muted is True and quiet_row.email_sent_at is None
+    assert loud_row.email_sent_at is not None and not loud_row.email_muted
+
+    # Webhook: the agency's, signed with the agency's secret (first answer 500, then retried);
+    # the installation's webhook heard nothing. It rode on the quiet person's row.
+    assert webhook.calls == []
+    assert quiet_row.sends_webhook and quiet_row.webhook_sent_at is not None
+    delivered = [c for c in hook_calls if c["status"] == 200]
+    assert len(delivered) == 1
+    body = delivered[0]["body"]
+    assert delivered[0]["signature"] == "sha256=" + hmac.new(
+        b"agency-secret", body, hashlib.sha256).hexdigest()
+    assert json.loads(body)["notification_id"] == quiet_row.id
+
+    # In the app: the quiet person still has the notice, unread.
+    with db.session_scope(write=False) as s:
+        page, total = list_notifications(s, quiet.id)
+        assert [n.id for n in page] == [quiet_row.id] and page[0].read_at is None

@@ -63,6 +63,9 @@ admin.agencies                           GET    OWNERS
 admin.agencies_create                    POST   OWNERS
 admin.agency_settings                    GET    ADMINS
 admin.agency_settings                    POST   ADMINS
+admin.delivery_settings                  GET    ADMINS
+admin.delivery_settings                  POST   ADMINS
+admin.delivery_test                      POST   ADMINS
 admin.users                              GET    ADMINS
 admin.users_active                       POST   ADMINS
 admin.users_create                       POST   ADMINS
@@ -187,6 +190,7 @@ kits.index                               GET    SIGNED_IN
 kits.record                              POST   WRITERS
 kits.start                               POST   WRITERS
 kits.start_form                          GET    SIGNED_IN
+me.email_choices                         POST   SIGNED_IN
 me.index                                 GET    SIGNED_IN
 me.password                              POST   SIGNED_IN
 me.tokens_create                         POST   SIGNED_IN
@@ -216,6 +220,10 @@ posts.submit                             POST   NOT_VIEWER_NOT_OWNER
 review.decide                            POST   ANYONE
 review.page                              GET    ANYONE
 static                                   GET    ANYONE
+sso.callback                             GET    ANYONE
+sso.settings                             GET    ADMINS
+sso.settings                             POST   ADMINS
+sso.start                                GET    ANYONE
 templates_lib.create                     POST   NOT_VIEWER_NOT_OWNER
 templates_lib.delete                     POST   NOT_VIEWER_NOT_OWNER
 templates_lib.edit                       GET    NOT_VIEWER_NOT_OWNER

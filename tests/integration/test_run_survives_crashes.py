@@ -1,9 +1,12 @@
 """`tenfour run` (what `make run` starts) stays up when its worker is SIGKILLed: the supervisor
-starts a new worker, the web app never stops answering, and a post queued afterwards publishes."""
+starts a new worker, the web app never stops answering, and a post queued afterwards publishes.
+The same run also shows single sign-on as `make run` sets it up: the sandbox identity provider
+on the simulator signs in its supervisor as an approver of the demo agency (issue 11)."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -14,6 +17,7 @@ import pytest
 import requests
 
 from tenfour.embedded_redis import free_port
+from tests.integration.web_client import CSRF_RE
 from tests.integration.helpers import pid_gone, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,6 +40,28 @@ def _children_named(parent: int, word: str) -> list[int]:
         if ppid == parent and b"tenfour" in argv and word.encode() in argv:
             found.append(int(entry))
     return found
+
+
+def _sign_in_through_the_sandbox_idp(base: str) -> requests.Session:
+    """What a newcomer does on the login page of `make run`: "Sign in with the sandbox
+    identity provider", then "Sign in as Avery Supervisor" on the provider's page."""
+    browser = requests.Session()
+    assert "Sign in with the sandbox identity provider" in browser.get(f"{base}/login",
+                                                                        timeout=10).text
+    to_provider = browser.get(f"{base}/login/sso", allow_redirects=False, timeout=10)
+    assert to_provider.status_code == 302, to_provider.text[:300]
+    provider_page = browser.get(to_provider.headers["Location"], timeout=10)
+    form = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"',
+                           provider_page.text.split("<article>")[1]))
+    assert form["email"] == "avery.supervisor@metro911.gov"
+    back = browser.post(provider_page.url.split("?")[0], data={**form, "decision": "allow"},
+                        allow_redirects=False, timeout=10)
+    assert back.status_code == 302 and "/login/sso/callback?" in back.headers["Location"]
+    signed_in = browser.get(back.headers["Location"], timeout=10)
+    assert signed_in.url == f"{base}/", signed_in.text[:500]
+    assert browser.get(f"{base}/approvals", timeout=10).status_code == 200  # an approver
+    assert CSRF_RE.search(signed_in.text)
+    return browser
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -62,6 +88,7 @@ def test_a_sigkilled_worker_is_back_and_publishing_while_the_web_app_stays_up(tm
     try:
         wait_until(healthy, timeout=90, message="the web app to answer")
         wait_until(lambda: "ready." in log_path.read_text(), timeout=60, message="worker ready")
+        _sign_in_through_the_sandbox_idp(base)
         [worker] = wait_until(lambda: _children_named(run.pid, "worker"), message="worker pid")
         os.killpg(worker, signal.SIGKILL)  # the worker and its pool children, as an OOM kill would
         assert pid_gone(worker)

@@ -12,14 +12,16 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from content_queue.agencies import agencies_usage, create_agency
+from content_queue.delivery_settings import (DeliveryForm, delivery_summary, last_delivery_test,
+                                             send_delivery_test, update_delivery_settings)
 from content_queue.errors import ServiceError
-from content_queue.models import User
+from content_queue.models import Agency, User
 from content_queue.passwords import generate_password
 from content_queue.timeutil import zone
 from content_queue.users import (AGENCY_ROLES, change_role, create_user, list_users,
                                  reset_password, set_active)
-from web.common.auth import current_actor
-from web.common.state import discard_changes, get_session, now, unscoped_session
+from web.common.auth import current_actor, roles_allowed
+from web.common.state import discard_changes, get_session, get_state, now, unscoped_session
 
 bp = Blueprint("admin", __name__, template_folder="templates")
 
@@ -183,3 +185,63 @@ def agency_settings():
             return redirect(url_for("admin.agency_settings"))
     return render_template("admin/agency.html", values=values, errors=errors,
                            area="admin"), 422 if errors else 200
+
+
+# ---- the agency's e-mail server and webhook ------------------------------------------------
+
+DELIVERY_ADMINS_ONLY = "Only an admin can change the agency's delivery settings."
+
+
+def _delivery_form():
+    form = request.form
+    return DeliveryForm(
+        smtp_host=form.get("smtp_host", ""), smtp_port=form.get("smtp_port", ""),
+        smtp_username=form.get("smtp_username", ""), smtp_password=form.get("smtp_password", ""),
+        clear_smtp_password=form.get("clear_smtp_password") == "1",
+        smtp_from=form.get("smtp_from", ""), smtp_starttls=form.get("smtp_starttls") == "1",
+        webhook_url=form.get("webhook_url", ""), webhook_secret=form.get("webhook_secret", ""),
+        clear_webhook_secret=form.get("clear_webhook_secret") == "1")
+
+
+def _delivery_page(agency, *, values=None, errors=None, status=200):
+    saved = delivery_summary(agency)
+    return render_template("admin/delivery.html", values=values or saved, saved=saved,
+                           errors=errors or {},
+                           last_test=last_delivery_test(get_session(), agency.id),
+                           area="admin"), status
+
+
+@bp.route("/admin/agency/delivery", methods=["GET", "POST"])
+@roles_allowed({"admin"}, DELIVERY_ADMINS_ONLY)
+def delivery_settings():
+    """The agency's own SMTP server and webhook (blank: the installation's). Secrets are never
+    put back in the page: a blank field keeps the saved one."""
+    agency = get_session().get(Agency, current_actor().agency_id)
+    if request.method == "GET":
+        return _delivery_page(agency)
+    form = _delivery_form()
+    try:
+        update_delivery_settings(get_session(), get_state().cipher, agency, form,
+                                 actor_id=current_actor().id, now=now())
+    except ServiceError as exc:
+        discard_changes()
+        values = {name: getattr(form, name) for name in
+                  ("smtp_host", "smtp_port", "smtp_username", "smtp_from", "smtp_starttls",
+                   "webhook_url")}
+        return _delivery_page(agency, values=values,
+                              errors={"_form": exc.message, **(exc.fields or {})},
+                              status=exc.status)
+    flash("Delivery settings saved. Send a test to check them.", "success")
+    return redirect(url_for("admin.delivery_settings"))
+
+
+@bp.route("/admin/agency/delivery/test", methods=["POST"])
+@roles_allowed({"admin"}, DELIVERY_ADMINS_ONLY)
+def delivery_test():
+    """A test notice to the admin, sent by the worker through the settings in force."""
+    actor = current_actor()
+    send_delivery_test(get_session(), get_session().get(Agency, actor.agency_id), actor,
+                       now=now())
+    flash(f"A test was handed to the worker: an e-mail to {actor.email} and a call to the "
+          "webhook. Reload this page in a few seconds to see how it went.", "success")
+    return redirect(url_for("admin.delivery_settings"))

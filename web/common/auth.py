@@ -43,7 +43,8 @@ login_manager = LoginManager()
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "health.healthz", "health.readyz", "metrics.metrics",
                               "static", "media.public_file",
                               "review.page", "review.decide",  # issue 8: signed review links
-                              "calendar.feed"})  # issue 8 calendar: the secret ICS feed URL
+                              "calendar.feed",  # issue 8 calendar: the secret ICS feed URL
+                              "sso.start", "sso.callback"})  # issue 11: single sign-on
 
 
 class WebUser(UserMixin):

@@ -77,3 +77,24 @@ class WebSettings(Protocol):
     @property
     def kits_dir(self) -> Any:
         """The agency's own campaign kits folder (a path), or None: built-in kits only."""
+
+    @property
+    def oidc_discovery_url(self) -> str:
+        """The identity provider's ``.well-known/openid-configuration``; empty: no SSO."""
+
+    @property
+    def oidc_client_id(self) -> str: ...
+
+    @property
+    def oidc_client_secret(self) -> str: ...
+
+    @property
+    def oidc_provider_name(self) -> str:
+        """Named on the login button ("Sign in with Entra ID")."""
+
+    @property
+    def oidc_groups_claim(self) -> str:
+        """The claim listing the person's groups (``groups`` for Entra ID and Okta)."""
+
+    @property
+    def oidc_scopes(self) -> str: ...

@@ -1,12 +1,14 @@
 """``/me``: every user's own page: change the password (which ends their other sessions and,
-unless unticked, revokes their API tokens) and manage their API tokens (create: shown once;
-list with last use; revoke)."""
+unless unticked, revokes their API tokens), manage their API tokens (create: shown once;
+list with last use; revoke) and choose which notifications also reach them by e-mail."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_user
 
+from content_queue.email_choices import (ALWAYS_EMAILED, EMAIL_CHOICES, muted_events,
+                                         set_email_choices)
 from content_queue.errors import ServiceError
 from content_queue.models import ApiToken
 from content_queue.users import (change_own_password, create_named_token, list_tokens,
@@ -20,7 +22,8 @@ bp = Blueprint("me", __name__, template_folder="templates")
 def _page(*, errors=None, new_token=None, status=200):
     user = current_actor()
     return render_template("me/index.html", user=user, tokens=list_tokens(get_session(), user),
-                           errors=errors or {}, new_token=new_token, area="me"), status
+                           errors=errors or {}, new_token=new_token,
+                           email_choices=EMAIL_CHOICES, muted=muted_events(user), area="me"), status
 
 
 @bp.route("/me")
@@ -70,4 +73,19 @@ def tokens_revoke(token_id: int):
         abort(404)
     revoke_token(get_session(), row, actor=current_actor(), now=now())
     flash(f"The token “{row.name}” is revoked.", "success")
+    return redirect(url_for("me.index"))
+
+
+@bp.route("/me/notifications", methods=["POST"])
+def email_choices():
+    """The ticked events keep their e-mail; the others are in the app only. Always the signed-in
+    person's own row: there is no user id in the form to change someone else's."""
+    wanted = [e for e in request.form.getlist("email_events") if e not in ALWAYS_EMAILED]
+    try:
+        set_email_choices(get_session(), current_actor(), wanted, now=now())
+    except ServiceError as exc:
+        discard_changes()
+        return _page(errors={"_email": exc.message}, status=exc.status)
+    flash("Your e-mail choices are saved. Every notification still shows here in Tenfour.",
+          "success")
     return redirect(url_for("me.index"))

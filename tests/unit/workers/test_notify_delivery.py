@@ -26,6 +26,11 @@ from workers.notify_delivery import (
 @dataclass
 class FakeSettings:
     smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "tenfour@localhost"
+    smtp_starttls: bool = False
     webhook_url: str = ""
     webhook_secret: str = "s"
     public_base_url: str = "https://tenfour.example"
