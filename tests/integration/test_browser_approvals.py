@@ -65,8 +65,10 @@ def test_approve_reject_notify_review_link_and_bidi_in_the_browser(app, db, fact
         # The approver's queue: oldest first, each with its preview.
         page = approver_ctx.new_page()
         login(page, base_url, approver.email, factory.password)
-        page.get_by_role("link", name="Approvals").click()
+        with page.expect_navigation():  # all_inner_texts() below does not wait for the page
+            page.get_by_role("link", name="Approvals").click()
         cards = page.locator(".approval")
+        cards.first.wait_for()
         assert [int(re.search(r"\d+", t).group()) for t in
                 cards.locator("h2").all_inner_texts()] == [approve_id, reject_id, review_id,
                                                            bidi_id]
