@@ -74,11 +74,18 @@ def make_private(path: Path) -> None:
             os.chmod(file, 0o600)
 
 
-def make_engine(url: str, *, echo: bool = False, busy_timeout: float = BUSY_TIMEOUT) -> Engine:
-    """Create an engine; for SQLite, make its folder and set the pragmas described above."""
+def make_engine(url: str, *, echo: bool = False, busy_timeout: float = BUSY_TIMEOUT,
+                pool_size: int | None = None) -> Engine:
+    """Create an engine; for SQLite, make its folder and set the pragmas described above.
+
+    ``pool_size`` (PostgreSQL): connections kept for this process, e.g. one per worker thread;
+    SQLAlchemy's default of 5 (+10 overflow) made 32 publishing threads queue for a connection.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, echo=echo, pool_pre_ping=True, future=True)
+        sizing = {"pool_size": pool_size, "max_overflow": max(pool_size // 4, 2)} \
+            if pool_size else {}
+        return create_engine(url, echo=echo, pool_pre_ping=True, future=True, **sizing)
 
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -117,9 +124,9 @@ class Database:
     """One engine and two session factories: ``read`` (deferred) and ``write`` (immediate)."""
 
     def __init__(self, url: str, *, echo: bool = False,
-                 busy_timeout: float = BUSY_TIMEOUT) -> None:
+                 busy_timeout: float = BUSY_TIMEOUT, pool_size: int | None = None) -> None:
         self.url = url
-        self.engine = make_engine(url, echo=echo, busy_timeout=busy_timeout)
+        self.engine = make_engine(url, echo=echo, busy_timeout=busy_timeout, pool_size=pool_size)
         self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._write = sessionmaker(
             bind=self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False

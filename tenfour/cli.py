@@ -73,6 +73,8 @@ def _celery(settings: Settings):
 @click.option("--loglevel", default="INFO", show_default=True)
 def worker(concurrency: int | None, pool: str | None, loglevel: str) -> None:
     settings = _settings()
+    if concurrency:  # the database pool is sized to what actually runs
+        settings = replace(settings, worker_concurrency=concurrency)
     if settings.log_format == "json":  # else Celery's own lines, as before
         from tenfour.logging_setup import keep_celery_off_the_root_logger
 

@@ -8,7 +8,9 @@ children only dispose the pooled connections they inherited (``worker_process_in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from connectors.registry import connector_for
@@ -19,6 +21,9 @@ from content_queue.models import MediaAsset
 from content_queue.ports import PlatformConnector
 from workers.settings import WorkerSettings
 
+#: Connectors a worker thread keeps (one per account it posted to lately).
+CONNECTORS_PER_THREAD = 64
+
 
 @dataclass
 class Runtime:
@@ -26,7 +31,9 @@ class Runtime:
 
     @cached_property
     def db(self) -> Database:
-        return Database(self.settings.database_url)
+        # A thread pool's threads each hold a connection while they publish (PostgreSQL).
+        return Database(self.settings.database_url,
+                        pool_size=max(5, self.settings.worker_concurrency + 2))
 
     @cached_property
     def cipher(self) -> CredentialCipher:
@@ -37,13 +44,35 @@ class Runtime:
         sig = media_signature(asset.id, asset.sha256, self.settings.secret_key)
         return f"{self.settings.public_base_url}/media/public/{asset.id}/{sig}"
 
+    _connectors: threading.local = field(default_factory=threading.local, repr=False)
+
     def connector(self, platform: str, handle: str, credentials_encrypted: str,
                   api_base_url: str | None) -> PlatformConnector:
-        return connector_for(platform, handle=handle,
-                             credentials=self.cipher.decrypt(credentials_encrypted),
-                             api_base_url=api_base_url,
-                             default_base_urls=self.settings.default_base_urls,
-                             allowed_hosts=self.settings.allowed_hosts)
+        """The account's connector, kept per thread for the account's current credentials: a
+        burst on one account reuses its HTTP connection (and the client library's login)
+        instead of a new TCP connection, a Fernet decryption and a new client per post.
+
+        A thread's connectors are its own (client libraries' sessions are not thread-safe). A
+        connector that renewed its tokens is used once more only: its new credentials are
+        saved, which changes the key, so the next post builds one from what was saved."""
+        key = (platform, handle, credentials_encrypted, api_base_url)
+        cache: OrderedDict | None = getattr(self._connectors, "cache", None)
+        if cache is None:
+            cache = self._connectors.cache = OrderedDict()
+        found = cache.get(key)
+        if found is not None and not getattr(found, "refreshed_credentials", None):
+            cache.move_to_end(key)
+            return found
+        built = connector_for(platform, handle=handle,
+                              credentials=self.cipher.decrypt(credentials_encrypted),
+                              api_base_url=api_base_url,
+                              default_base_urls=self.settings.default_base_urls,
+                              allowed_hosts=self.settings.allowed_hosts)
+        cache[key] = built
+        cache.move_to_end(key)
+        while len(cache) > CONNECTORS_PER_THREAD:
+            cache.popitem(last=False)
+        return built
 
 
 _runtime: Runtime | None = None

@@ -11,6 +11,8 @@ from typing import Any, Mapping, Protocol, Sequence
 
 class WorkerSettings(Protocol):
     database_url: str
+    #: processes or threads of this worker (`tenfour worker -c`): sizes its database pool
+    worker_concurrency: int
     redis_url: str | None
     encryption_keys: tuple[str, ...]
     secret_key: str
