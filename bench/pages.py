@@ -86,7 +86,7 @@ def main() -> int:
                    [now + timedelta(days=1, minutes=i) for i in range(args.posts - published - failed)],
                    account_ids=account_ids, status="scheduled")
         print(f"stored {args.posts:,} posts in {time.perf_counter() - t0:.0f} s", flush=True)
-        password = (stack.instance / "demo-admin-password").read_text().strip()
+        password = stack.demo_password()
         token = stack.token()
         from sqlalchemy import select
         from content_queue.db import Database

@@ -155,6 +155,14 @@ class Stack:
         from tenfour.config import load_settings
         return load_settings(self.env)
 
+    def demo_password(self) -> str:
+        """The demo admin's password, which `tenfour run` prints once (and no longer stores)."""
+        found = re.findall(r"^Password: (\S+)  \(shown this once", self.log_path.read_text(),
+                           re.MULTILINE)
+        if not found:
+            raise RuntimeError(f"no demo password in {self.log_path}: was the instance new?")
+        return found[-1]
+
 
 @contextmanager
 def platform_simulator() -> Iterator[str]:
