@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Protocol, Sequence
 from urllib.parse import urlparse
 
 from sqlalchemy import or_, select
@@ -154,6 +155,56 @@ def host_problem(host: str) -> str | None:
     return None
 
 
+def parse_delivery_allowed_hosts(value: str | None) -> tuple[str, ...]:
+    """``AGENCY_DELIVERY_ALLOWED_HOSTS``: comma-separated host names or addresses (``*.domain``
+    for a domain's hosts, ``*`` for any) an agency may send to although they are inside the
+    network."""
+    hosts = []
+    for item in (value or "").replace(";", ",").split(","):
+        item = item.strip().lower()
+        if not item:
+            continue
+        bare = item[2:] if item.startswith("*.") else item
+        if item != "*" and host_problem(bare):
+            raise ValueError(f"AGENCY_DELIVERY_ALLOWED_HOSTS: {item!r} is not a host name or "
+                             "address (write smtp.county.gov, 10.0.4.25 or *.county.gov, "
+                             "without a scheme, port or path).")
+        hosts.append(item)
+    return tuple(hosts)
+
+
+def _allowed(name: str, allowed: Sequence[str]) -> bool:
+    return any(p == "*" or p == name or (p.startswith("*.") and name.endswith(p[1:]))
+               for p in allowed)
+
+
+def inside_network_problem(host: str, allowed: Sequence[str] = (), *,
+                           resolve: Callable[..., list] = socket.getaddrinfo) -> str | None:
+    """Why an agency may not send to ``host``: it is, or its name resolves to, an address inside
+    the network (loopback, private, link-local, carrier-grade NAT, reserved), which on an
+    installation hosting several agencies would let one agency's admin aim Tenfour's requests
+    at internal services. None when it is a public address, when the operator allowed it, or
+    when the name does not resolve now (the worker checks again before each send)."""
+    name = host.strip().lower().strip("[]")
+    if not name or _allowed(name, allowed):
+        return None
+    try:
+        addresses = [ipaddress.ip_address(name)]
+    except ValueError:
+        try:
+            addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0])
+                         for info in resolve(name, None)]
+        except (OSError, UnicodeError, ValueError):
+            return None
+    inside = next((a for a in addresses if not a.is_global), None)
+    if inside is None:
+        return None
+    shown = name if str(inside) == name else f"{name} ({inside})"
+    return (f"{shown} is an address inside the network. An agency's mail server and webhook "
+            "must be reachable from the internet, unless whoever runs Tenfour allows this "
+            f"one in AGENCY_DELIVERY_ALLOWED_HOSTS (for example {name}).")
+
+
 def _port(raw: str) -> int:
     raw = raw.strip()
     if not raw:
@@ -214,14 +265,14 @@ class DeliveryForm:
     clear_webhook_secret: bool = False
 
 
-def _checked_smtp(form: DeliveryForm) -> dict[str, Any]:
+def _checked_smtp(form: DeliveryForm, allowed: Sequence[str]) -> dict[str, Any]:
     host = form.smtp_host.strip()
     if not host:
         if form.smtp_password:
             raise _fail("smtp_host", "Give the SMTP host this password is for, or leave the "
                         "password blank to use the installation's mail server.", "host_required")
         return {}
-    problem = host_problem(host)
+    problem = host_problem(host) or inside_network_problem(host, allowed)
     if problem:
         raise _fail("smtp_host", problem, "invalid_host")
     port = _port(form.smtp_port)
@@ -240,14 +291,15 @@ def _checked_smtp(form: DeliveryForm) -> dict[str, Any]:
             "smtp_from": sender, "smtp_starttls": bool(form.smtp_starttls)}
 
 
-def _checked_webhook(form: DeliveryForm) -> str | None:
+def _checked_webhook(form: DeliveryForm, allowed: Sequence[str]) -> str | None:
     url = form.webhook_url.strip()
     if not url:
         if form.webhook_secret:
             raise _fail("webhook_url", "Give the webhook URL this secret is for, or leave the "
                         "secret blank to use the installation's webhook.", "url_required")
         return None
-    problem = webhook_url_problem(url)
+    problem = webhook_url_problem(url) or inside_network_problem(urlparse(url).hostname or "",
+                                                                 allowed)
     if problem:
         raise _fail("webhook_url", problem, "invalid_webhook_url")
     return url
@@ -265,12 +317,14 @@ def _new_secret(stored: str | None, typed: str, clear: bool, keep_any: bool,
 
 
 def update_delivery_settings(session: Session, cipher: CredentialCipher, agency: Agency,
-                             form: DeliveryForm, *, actor_id: int, now: datetime) -> Agency:
+                             form: DeliveryForm, *, actor_id: int, now: datetime,
+                             allowed_hosts: Sequence[str] = ()) -> Agency:
     """Check and save the agency's own SMTP and webhook settings (all or nothing), with an
     ``agency.delivery_updated`` audit entry that names what changed but holds no secret (and
-    only the webhook's host: such URLs often carry a token in their path)."""
-    smtp = _checked_smtp(form)
-    url = _checked_webhook(form)
+    only the webhook's host: such URLs often carry a token in their path). A host inside the
+    network is refused unless ``allowed_hosts`` (AGENCY_DELIVERY_ALLOWED_HOSTS) names it."""
+    smtp = _checked_smtp(form, allowed_hosts)
+    url = _checked_webhook(form, allowed_hosts)
     password = _secret(form.smtp_password, "smtp_password", "SMTP password")
     hook_secret = _secret(form.webhook_secret, "webhook_secret", "webhook secret")
     before = {name: getattr(agency, name) for name in _AUDITED}

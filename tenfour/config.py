@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Mapping
 
 from content_queue.budgets import DEFAULT_BUDGETS, Budget, parse_budgets
+from content_queue.delivery_settings import parse_delivery_allowed_hosts
 from content_queue.engagement_schedule import DEFAULT_OFFSETS, parse_poll_after
 from content_queue.platforms import allowed_hosts as build_allowed_hosts, parse_allowed_hosts
 
@@ -97,6 +98,9 @@ class Settings:
     smtp_starttls: bool = True
     webhook_url: str = ""  # the agency webhook is off while empty
     webhook_secret: str = ""
+    #: AGENCY_DELIVERY_ALLOWED_HOSTS: addresses inside the network an agency's own SMTP server
+    #: or webhook may use (by default only public ones may).
+    agency_delivery_allowed_hosts: tuple[str, ...] = ()
     scheduler_stall_seconds: float = 180.0
     log_format: str = "text"  # "json": one JSON object a line
     log_level: str = "INFO"
@@ -243,6 +247,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_starttls=_bool(env.get("SMTP_STARTTLS"), True),
         webhook_url=env.get("WEBHOOK_URL", "").strip(),
         webhook_secret=env.get("WEBHOOK_SECRET", ""),
+        agency_delivery_allowed_hosts=parse_delivery_allowed_hosts(
+            env.get("AGENCY_DELIVERY_ALLOWED_HOSTS")),
         scheduler_stall_seconds=_float(env.get("SCHEDULER_STALL_SECONDS"), 180.0),
         log_format=_log_format(env.get("LOG_FORMAT")),
         log_level=(env.get("LOG_LEVEL") or "INFO").strip().upper(),

@@ -70,6 +70,9 @@ def child_env(settings: Settings, redis_url: str, base: Mapping[str, str] | None
         env["OIDC_CLIENT_ID"] = oidc.CLIENT_ID
         env["OIDC_CLIENT_SECRET"] = oidc.CLIENT_SECRET
         env["OIDC_PROVIDER_NAME"] = "the sandbox identity provider"
+    # One machine, one agency: its own mail server or webhook may be on this machine or the
+    # local network (a test mail catcher); an installation hosting agencies keeps the default.
+    env.setdefault("AGENCY_DELIVERY_ALLOWED_HOSTS", "*")
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
 

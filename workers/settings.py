@@ -42,6 +42,8 @@ class WorkerSettings(Protocol):
     smtp_starttls: bool
     webhook_url: str
     webhook_secret: str
+    #: addresses inside the network an agency's own SMTP server or webhook may use
+    agency_delivery_allowed_hosts: Sequence[str]
     scheduler_stall_seconds: float
 
     @property

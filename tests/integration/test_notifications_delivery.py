@@ -245,7 +245,8 @@ def test_an_agencys_own_smtp_and_webhook_win_and_a_persons_opt_out_stops_only_th
             worker = spawn("worker", *WORKER_ARGS, SMTP_HOST="127.0.0.1",
                            SMTP_PORT=str(installation_port), SMTP_STARTTLS="0",
                            SMTP_FROM="tenfour@installation.example", WEBHOOK_URL=webhook.url,
-                           WEBHOOK_SECRET=SECRET)
+                           WEBHOOK_SECRET=SECRET,
+                           AGENCY_DELIVERY_ALLOWED_HOSTS="127.0.0.1")  # the test's servers
             worker.wait_for("ready.", timeout=60)
             quiet, loud = factory.user("admin"), factory.user("pio")
             with db.session_scope() as s:
@@ -256,7 +257,7 @@ def test_an_agencys_own_smtp_and_webhook_win_and_a_persons_opt_out_stops_only_th
                                  smtp_username="metro-relay", smtp_password="relay-Pa55",
                                  smtp_from="alerts@metro911.gov", smtp_starttls=False,
                                  webhook_url=agency_hook.url, webhook_secret="agency-secret"),
-                    actor_id=quiet.id, now=utcnow())
+                    actor_id=quiet.id, now=utcnow(), allowed_hosts=("127.0.0.1",))
                 set_email_choices(s, s.get(User, quiet.id), CHOOSABLE - {"target_failed"},
                                   now=utcnow())
 

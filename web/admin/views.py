@@ -222,7 +222,8 @@ def delivery_settings():
     form = _delivery_form()
     try:
         update_delivery_settings(get_session(), get_state().cipher, agency, form,
-                                 actor_id=current_actor().id, now=now())
+                                 actor_id=current_actor().id, now=now(),
+                                 allowed_hosts=get_state().settings.agency_delivery_allowed_hosts)
     except ServiceError as exc:
         discard_changes()
         values = {name: getattr(form, name) for name in

@@ -98,3 +98,7 @@ class WebSettings(Protocol):
 
     @property
     def oidc_scopes(self) -> str: ...
+
+    @property
+    def agency_delivery_allowed_hosts(self) -> Sequence[str]:
+        """Addresses inside the network an agency's SMTP server or webhook may use."""

@@ -18,7 +18,9 @@ from content_queue.delivery_settings import (
     channel_settings,
     delivery_summary,
     host_problem,
+    inside_network_problem,
     last_delivery_test,
+    parse_delivery_allowed_hosts,
     rotate_delivery_secrets,
     send_delivery_test,
     update_delivery_settings,
@@ -208,3 +210,64 @@ def test_a_test_notice_goes_to_the_admin_and_is_found_again(session, make):
     found = last_delivery_test(session, admin.agency_id)
     assert found.id == nid and found.user_id == admin.id and found.event == DELIVERY_TEST
     assert found.sends_webhook
+
+
+# --- an agency may not aim Tenfour inside the network (several agencies on one installation) --
+
+
+def _resolves_to(*addresses):
+    return lambda name, port: [(2, 1, 6, "", (a, 0)) for a in addresses]
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "10.0.4.25", "192.168.1.9", "169.254.169.254",
+                                  "100.64.0.1", "::1", "[fd00::1]", "0.0.0.0"])
+def test_an_address_inside_the_network_is_refused(host):
+    problem = inside_network_problem(host)
+    assert "is an address inside the network" in problem
+    assert "AGENCY_DELIVERY_ALLOWED_HOSTS" in problem
+
+
+def test_a_name_that_resolves_inside_the_network_is_refused_naming_the_address():
+    problem = inside_network_problem("relay.metro911.gov",
+                                     resolve=_resolves_to("93.184.216.34", "10.1.2.3"))
+    assert problem.startswith("relay.metro911.gov (10.1.2.3) is an address inside")
+
+
+def test_public_addresses_and_names_that_do_not_resolve_now_pass():
+    assert inside_network_problem("93.184.216.34") is None
+    assert inside_network_problem("smtp.example.org", resolve=_resolves_to("93.184.216.34")) is None
+
+    def no_dns(name, port):
+        raise OSError("no DNS here")
+    assert inside_network_problem("smtp.example.org", resolve=no_dns) is None  # checked at send
+
+
+def test_the_operator_allows_hosts_inside_the_network_by_name_domain_or_star():
+    assert inside_network_problem("10.0.4.25", ("10.0.4.25",)) is None
+    assert inside_network_problem("relay.county.gov", ("*.county.gov",),
+                                  resolve=_resolves_to("10.9.9.9")) is None
+    assert inside_network_problem("127.0.0.1", ("*",)) is None
+    assert inside_network_problem("10.0.4.26", ("10.0.4.25",)) is not None
+
+
+def test_the_allow_list_setting_is_checked_when_read():
+    assert parse_delivery_allowed_hosts(" 10.0.4.25, *.County.gov ;*") == \
+        ("10.0.4.25", "*.county.gov", "*")
+    with pytest.raises(ValueError, match="AGENCY_DELIVERY_ALLOWED_HOSTS: 'https://x.gov'"):
+        parse_delivery_allowed_hosts("https://x.gov")
+
+
+def test_saving_a_mail_server_or_webhook_inside_the_network_is_refused(session, make, cipher):
+    agency, admin = make.agency(), make.user("admin")
+    for form, field in [
+            (DeliveryForm(smtp_host="127.0.0.1", smtp_from="a@metro911.gov"), "smtp_host"),
+            (DeliveryForm(webhook_url="http://169.254.169.254/latest/meta-data"), "webhook_url")]:
+        with pytest.raises(ValidationFailed) as refused:
+            _save(session, cipher, agency, admin, form)
+        assert set(refused.value.fields) == {field}
+        assert "inside the network" in refused.value.message
+    assert agency.smtp_host is None and agency.webhook_url is None
+    allowed = update_delivery_settings(
+        session, cipher, agency, DeliveryForm(smtp_host="127.0.0.1", smtp_from="a@metro911.gov"),
+        actor_id=admin.id, now=NOW, allowed_hosts=("127.0.0.1",))
+    assert allowed.smtp_host == "127.0.0.1"

@@ -35,6 +35,7 @@ class FakeSettings:
     webhook_secret: str = "s"
     public_base_url: str = "https://tenfour.example"
     scheduler_stall_seconds: float = 180.0
+    agency_delivery_allowed_hosts: tuple[str, ...] = ()
 
 
 @dataclass
@@ -118,3 +119,31 @@ def test_due_posts_left_unclaimed_raise_one_notice_per_episode(session, make, ro
     session.expire_all()
     notice = session.scalars(select(Notification).where(Notification.id == first[0])).one()
     assert notice.event == "scheduler_stalled" and notice.user_id == admin.id
+
+
+def test_an_agency_server_inside_the_network_is_not_contacted(session, make, rolled_back_db,
+                                                              monkeypatch):
+    """Saved when it was allowed (or when its name still resolved elsewhere): checked again at
+    the send, and the channel fails with the reason instead."""
+    admin = make.user("admin")
+    agency = make.agency()
+    agency.smtp_host, agency.smtp_from = "127.0.0.1", "alerts@metro911.gov"
+    agency.webhook_url = "http://10.0.0.7/hook"
+    nid = notify(session, "target_failed", agency_id=admin.agency_id, subject="s", body="b",
+                 now=NOW, recipients=[admin.id])[0]
+    session.commit()
+    contacted = []
+    monkeypatch.setattr(notify_delivery, "send_email", lambda s, d: contacted.append("email"))
+    monkeypatch.setattr(notify_delivery, "post_webhook", lambda s, d: contacted.append("hook"))
+    rt = FakeRuntime(rolled_back_db, FakeSettings())
+    assert deliver(rt, nid, final=True) == "failed"
+    assert contacted == []
+    row = session.get(Notification, nid)
+    session.refresh(row)
+    assert "email: 127.0.0.1 is an address inside the network" in row.delivery_error
+    assert "webhook: 10.0.0.7 is an address inside the network" in row.delivery_error
+    allowed = FakeRuntime(rolled_back_db, FakeSettings(
+        agency_delivery_allowed_hosts=("127.0.0.1", "10.0.0.7")))
+    assert notify_delivery._refuse_inside_network(
+        allowed, notify_delivery.channel_settings(agency, allowed.settings, lambda: None)
+    )[1] is None
