@@ -106,6 +106,8 @@ def main() -> int:
                                    account_ids=account_ids, text="Pages burst {i}")
         timings: dict[str, list[float]] = defaultdict(list)
         errors: dict[str, int] = defaultdict(int)
+        #: what each error was (the status, or the exception's name), for the table's note
+        error_kinds: dict[str, set[str]] = defaultdict(set)
         lock = threading.Lock()
         stop = time.monotonic() + args.seconds
 
@@ -126,14 +128,15 @@ def main() -> int:
                 t = time.perf_counter()
                 try:
                     r = session.get(stack.base + path, timeout=60)
-                    bad = r.status_code >= 400
-                except requests.RequestException:
-                    bad = True
+                    bad = f"HTTP {r.status_code}" if r.status_code >= 400 else ""
+                except requests.RequestException as exc:
+                    bad = type(exc).__name__
                 took = time.perf_counter() - t
                 with lock:
                     timings[name].append(took)
                     if bad:
                         errors[name] += 1
+                        error_kinds[name].add(bad)
 
         threads = [threading.Thread(target=client, args=(n,)) for n in range(args.clients)]
         for t in threads:
@@ -152,8 +155,9 @@ def main() -> int:
         p95 = pct(values, 0.95) * 1000
         goal = "" if "baseline" in name else ("met" if p95 <= 50 and not errors[name] else "MISSED")
         ok = ok and goal != "MISSED"
+        kinds = f" ({', '.join(sorted(error_kinds[name]))})" if error_kinds[name] else ""
         lines.append(f"| {name} | {serial[name]:.0f} ms | {len(values):,} | {statistics.median(values) * 1000:.0f} ms | "
-                     f"{p95:.0f} ms | {errors[name]} | {goal} |")
+                     f"{p95:.0f} ms | {errors[name]}{kinds} | {goal} |")
     record("Pages under load (bench/pages.py)", backend, lines, enabled=not args.no_record)
     return 0 if ok else 1
 
