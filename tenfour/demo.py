@@ -74,7 +74,7 @@ def bootstrap(settings: Settings, database: Database) -> Iterator[str]:
         if agency.sso_group_roles is None:  # issue 11: the sandbox identity provider's groups
             save_group_roles(s, agency, DEMO_GROUP_ROLES, actor=admin, now=now)
             yield "Single sign-on: the sandbox identity provider's groups map to roles " \
-                  "(Admin > Single sign-on)."
+                  "(Agency settings → Single sign-on)."
     if old_file.exists():
         old_file.unlink()
         yield f"Removed {old_file} (it held the demo password in plain text)."
