@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 from harness import (add_backend_args, backend_name, lateness, make_sandbox_accounts, pct,
@@ -47,20 +49,43 @@ def ceiling(sim: str, handles: list[str], n: int, concurrency: int, tag: str) ->
     return n / (time.perf_counter() - t0)
 
 
+@contextmanager
+def extra_workers(stack, count: int):
+    """``count`` more `tenfour worker` processes beside the one `tenfour run` started."""
+    procs = [subprocess.Popen([sys.executable, "-m", "tenfour", "worker"], env=stack.env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for _ in range(count)]
+    try:
+        time.sleep(5 if count else 0)  # ready before the burst is due
+        yield procs
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--targets", type=int, default=10_000)
     parser.add_argument("--accounts", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=32,
                         help="worker threads, and the ceiling's threads")
+    parser.add_argument("--worker-processes", type=int, default=1,
+                        help="worker processes sharing the --concurrency threads (many workers "
+                             "on many machines is plain Celery: this is the one-machine case)")
     parser.add_argument("--quick", action="store_true", help="2,000 targets")
     add_backend_args(parser)
     args = parser.parse_args()
     if args.quick:
         args.targets = min(args.targets, 2000)
     backend = backend_name(args.database_url, args.redis_url)
-    env = {"WORKER_POOL": "threads", "WORKER_CONCURRENCY": str(args.concurrency)}
-    with running_stack(args, **env) as stack:
+    per_process = max(1, args.concurrency // args.worker_processes)
+    env = {"WORKER_POOL": "threads", "WORKER_CONCURRENCY": str(per_process)}
+    with running_stack(args, **env) as stack, extra_workers(stack, args.worker_processes - 1):
         accounts = make_sandbox_accounts(stack, args.accounts)
         handles = [h for _, h in accounts]
         before = ceiling(stack.sim, handles, args.targets, args.concurrency, "a")
@@ -86,7 +111,8 @@ def main() -> int:
     ok = once and rate >= 0.8 * best and counts.get("published", 0) == args.targets
     lines = [
         f"{args.targets:,} targets due in the same second on {args.accounts} sandbox accounts; "
-        f"worker: `--pool threads -c {args.concurrency}`, one process.",
+        f"worker: `--pool threads -c {per_process}`, {args.worker_processes} "
+        f"process{'es' if args.worker_processes > 1 else ''}.",
         "",
         "| | figure |", "|---|---:|",
         f"| published / failed / other | {counts.get('published', 0):,} / "
