@@ -20,7 +20,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Callable, Protocol, Sequence
 from urllib.parse import urlparse
@@ -32,6 +32,7 @@ from content_queue.crypto import CredentialCipher
 from content_queue.errors import ValidationFailed
 from content_queue.models import Agency, Notification, User
 from content_queue.notifications import notify
+from content_queue.platforms import host_matches
 from content_queue.users import EMAIL_RE, audit
 
 DEFAULT_SMTP_PORT = 587
@@ -173,11 +174,6 @@ def parse_delivery_allowed_hosts(value: str | None) -> tuple[str, ...]:
     return tuple(hosts)
 
 
-def _allowed(name: str, allowed: Sequence[str]) -> bool:
-    return any(p == "*" or p == name or (p.startswith("*.") and name.endswith(p[1:]))
-               for p in allowed)
-
-
 def inside_network_problem(host: str, allowed: Sequence[str] = (), *,
                            resolve: Callable[..., list] = socket.getaddrinfo) -> str | None:
     """Why an agency may not send to ``host``: it is, or its name resolves to, an address inside
@@ -186,7 +182,7 @@ def inside_network_problem(host: str, allowed: Sequence[str] = (), *,
     at internal services. None when it is a public address, when the operator allowed it, or
     when the name does not resolve now (the worker checks again before each send)."""
     name = host.strip().lower().strip("[]")
-    if not name or _allowed(name, allowed):
+    if not name or any(p == "*" or host_matches(name, p) for p in allowed):
         return None
     try:
         addresses = [ipaddress.ip_address(name)]
@@ -203,6 +199,26 @@ def inside_network_problem(host: str, allowed: Sequence[str] = (), *,
     return (f"{shown} is an address inside the network. An agency's mail server and webhook "
             "must be reachable from the internet, unless whoever runs Tenfour allows this "
             f"one in AGENCY_DELIVERY_ALLOWED_HOSTS (for example {name}).")
+
+
+def refuse_inside_network(settings: ChannelSettings, allowed: Sequence[str] = ()
+                          ) -> tuple[ChannelSettings, str | None]:
+    """The send-time twin of the check made when the settings are saved: an agency's own mail
+    server or webhook that is (or now resolves to) an address inside the network is blanked, so
+    it is not contacted, with the reason (``None`` when nothing was refused). A name can be
+    pointed elsewhere after it was saved; the installation's own settings are not checked."""
+    problems = []
+    if settings.smtp_source == "agency" and settings.smtp_host:
+        problem = inside_network_problem(settings.smtp_host, allowed)
+        if problem:
+            settings = replace(settings, smtp_host="")
+            problems.append(f"email: {problem}")
+    if settings.webhook_source == "agency" and settings.webhook_url:
+        problem = inside_network_problem(urlparse(settings.webhook_url).hostname or "", allowed)
+        if problem:
+            settings = replace(settings, webhook_url="")
+            problems.append(f"webhook: {problem}")
+    return settings, "; ".join(problems) or None
 
 
 def _port(raw: str) -> int:

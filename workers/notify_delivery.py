@@ -15,7 +15,6 @@ import smtplib
 import ssl
 import urllib.error
 import urllib.request
-from urllib.parse import urlsplit
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from dataclasses import replace
@@ -23,7 +22,7 @@ from typing import Callable, Sequence
 
 from content_queue.crypto import CredentialsUnreadable
 from content_queue.delivery_settings import (ChannelSettings, channel_settings,
-                                             inside_network_problem)
+                                             refuse_inside_network)
 from content_queue.models import Agency
 from content_queue.notification_delivery import (
     SIGNATURE_HEADER,
@@ -68,7 +67,8 @@ def deliver(rt: Runtime, notification_id: int, *, final: bool) -> str:
             settings, unreadable = _agency_settings(rt, session, delivery.agency_id)
     if delivery is None:
         return "skipped"
-    settings, inside = _refuse_inside_network(rt, settings)  # outside the transaction: DNS
+    # outside the transaction: this may resolve names
+    settings, inside = refuse_inside_network(settings, rt.settings.agency_delivery_allowed_hosts)
     fields = {"notification_id": notification_id, "event": delivery.event,
               "target_id": delivery.target_id, "account_id": delivery.account_id}
     errors: list[str] = [e for e in (unreadable, inside) if e]
@@ -113,27 +113,6 @@ def _agency_settings(rt: Runtime, session, agency_id: int) -> tuple[ChannelSetti
                         smtp_host="", webhook_url=""),
                 "settings: the agency's SMTP password or webhook secret cannot be decrypted "
                 "with the configured keys; an admin must enter it again")
-
-
-def _refuse_inside_network(rt: Runtime, settings: ChannelSettings
-                           ) -> tuple[ChannelSettings, str | None]:
-    """An agency's own mail server or webhook that is (or now resolves to) an address inside
-    the network, and is not in AGENCY_DELIVERY_ALLOWED_HOSTS, is not contacted: that channel
-    fails with the reason (checked when saved too; checked again here because a name can be
-    pointed elsewhere after it was saved)."""
-    allowed = rt.settings.agency_delivery_allowed_hosts
-    problems = []
-    if settings.smtp_source == "agency" and settings.smtp_host:
-        problem = inside_network_problem(settings.smtp_host, allowed)
-        if problem:
-            settings = replace(settings, smtp_host="")
-            problems.append(f"email: {problem}")
-    if settings.webhook_source == "agency" and settings.webhook_url:
-        problem = inside_network_problem(urlsplit(settings.webhook_url).hostname or "", allowed)
-        if problem:
-            settings = replace(settings, webhook_url="")
-            problems.append(f"webhook: {problem}")
-    return settings, "; ".join(problems) or None
 
 
 def send_email(settings: ChannelSettings, delivery: Delivery) -> None:

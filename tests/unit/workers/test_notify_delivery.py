@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from content_queue.delivery_settings import channel_settings, refuse_inside_network
 from content_queue.models import Notification
 from content_queue.notifications import notify
 from tests.unit.conftest import NOW
@@ -144,6 +145,6 @@ def test_an_agency_server_inside_the_network_is_not_contacted(session, make, rol
     assert "webhook: 10.0.0.7 is an address inside the network" in row.delivery_error
     allowed = FakeRuntime(rolled_back_db, FakeSettings(
         agency_delivery_allowed_hosts=("127.0.0.1", "10.0.0.7")))
-    assert notify_delivery._refuse_inside_network(
-        allowed, notify_delivery.channel_settings(agency, allowed.settings, lambda: None)
-    )[1] is None
+    assert refuse_inside_network(
+        channel_settings(agency, allowed.settings, lambda: None),
+        allowed.settings.agency_delivery_allowed_hosts)[1] is None
