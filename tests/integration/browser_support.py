@@ -64,6 +64,15 @@ def serve(app, port: int = 0) -> Iterator[str]:
         server.server_close()
 
 
+def watched_context(browser, problems: list[str], *, timeout_ms: int = 10_000, **options):
+    """A new browser context whose uncaught page errors land in ``problems`` (the test asserts
+    it stays empty), waiting at most ``timeout_ms`` for any locator."""
+    context = browser.new_context(**options)
+    context.set_default_timeout(timeout_ms)
+    context.on("weberror", lambda e: problems.append(str(e.error)))
+    return context
+
+
 @contextmanager
 def chromium():
     """A headless Chromium (Playwright sync API), closed afterwards."""

@@ -15,7 +15,7 @@ import pytest
 from content_queue.models import Post, PostComment
 from content_queue.timeutil import utc_to_local
 from tests.conftest import utcnow
-from tests.integration.browser_support import axe_problems, compose, login, serve
+from tests.integration.browser_support import axe_problems, compose, login, serve, watched_context
 
 pytestmark = pytest.mark.browser
 
@@ -44,13 +44,8 @@ def test_approve_reject_notify_review_link_and_bidi_in_the_browser(app, db, fact
     problems: list[str] = []
     axe: list[str] = []
     with serve(app) as base_url:
-        def new_context():
-            context = chromium_browser.new_context()
-            context.set_default_timeout(10_000)
-            context.on("weberror", lambda e: problems.append(str(e.error)))
-            return context
-
-        author_ctx, approver_ctx, visitor_ctx = new_context(), new_context(), new_context()
+        author_ctx, approver_ctx, visitor_ctx = (watched_context(chromium_browser, problems)
+                                                 for _ in range(3))
         author = author_ctx.new_page()
         login(author, base_url, pio.email, factory.password)
         approve_id = compose(author, base_url, "Winter storm shelters open tonight.",

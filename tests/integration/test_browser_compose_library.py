@@ -16,7 +16,8 @@ from content_queue.models import Post, PostTemplate, SocialAccount, User
 from content_queue.platforms import count_x_weighted
 from content_queue.timeutil import utc_to_local
 from tests.conftest import utcnow
-from tests.integration.browser_support import axe_problems, account_checkbox, login, serve
+from tests.integration.browser_support import (axe_problems, account_checkbox, login, serve,
+                                               watched_context)
 from tests.integration.helpers import X_CREDENTIALS, count_rows, png
 
 pytestmark = pytest.mark.browser
@@ -60,9 +61,7 @@ def test_compose_with_a_template_a_variant_and_a_library_image_then_import(app, 
     when = utc_to_local(utcnow() + timedelta(days=2), tz).replace(hour=10, minute=0)
     problems: list[str] = []
     with serve(app) as base_url:
-        context = chromium_browser.new_context()
-        context.set_default_timeout(10_000)
-        context.on("weberror", lambda e: problems.append(str(e.error)))
+        context = watched_context(chromium_browser, problems)
         page = context.new_page()
         # (the refused import answers 422 on purpose: that one is not a problem)
         page.on("console", lambda m: problems.append(m.text)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.browser_support import axe_problems, login, serve
+from tests.integration.browser_support import axe_problems, login, serve, watched_context
 
 pytestmark = pytest.mark.browser
 
@@ -17,10 +17,7 @@ def test_admin_creates_a_pio_who_makes_a_token_seen_once(app, db, factory, chrom
     admin = factory.user("admin", email="admin@metro911.gov")
     errors: list[str] = []
     with serve(app) as base_url:
-        admin_ctx, pio_ctx = chromium_browser.new_context(), chromium_browser.new_context()
-        for ctx in (admin_ctx, pio_ctx):
-            ctx.set_default_timeout(10_000)
-            ctx.on("weberror", lambda e: errors.append(str(e.error)))
+        admin_ctx, pio_ctx = (watched_context(chromium_browser, errors) for _ in range(2))
         page = admin_ctx.new_page()
         login(page, base_url, admin.email, factory.password)
         page.get_by_role("link", name="Users").click()

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from content_queue.models import Agency, User
-from tests.integration.browser_support import axe_problems, login, serve
+from tests.integration.browser_support import axe_problems, login, serve, watched_context
 from tests.integration.test_sso import sso_settings
 from web import create_app
 
@@ -23,9 +23,7 @@ def test_a_supervisor_signs_in_through_the_identity_provider_as_approver(
     app = create_app(sso_settings(settings, sim.url), db=db)
     errors: list[str] = []
     with serve(app) as base_url:
-        context = chromium_browser.new_context()
-        context.set_default_timeout(10_000)
-        context.on("weberror", lambda e: errors.append(str(e.error)))
+        context = watched_context(chromium_browser, errors)
         page = context.new_page()
         page.goto(f"{base_url}/approvals")  # signed out: the login page, then back here
         axe = axe_problems(page)
@@ -41,7 +39,7 @@ def test_a_supervisor_signs_in_through_the_identity_provider_as_approver(
             assert user.role == "approver" and user.display_name == "Avery Supervisor"
 
         # The admin changes the mapping in the browser; a bad line is explained on the page.
-        admin_page = chromium_browser.new_context().new_page()
+        admin_page = watched_context(chromium_browser, errors).new_page()
         login(admin_page, base_url, admin.email, factory.password)
         admin_page.goto(f"{base_url}/admin/sso")
         axe += axe_problems(admin_page)
