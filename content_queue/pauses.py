@@ -197,10 +197,16 @@ def hold_paused_targets(session: Session, now: datetime, *,
     return sorted(held)
 
 
+def any_pause_active(session: Session) -> bool:
+    """Whether any pause, of any agency, is active (one look at the small pauses table)."""
+    return session.scalar(select(Pause.id).where(Pause.resumed_at.is_(None)).limit(1)) \
+        is not None
+
+
 def pause_for_target(session: Session, target_id: int) -> Pause | None:
     """The active pause covering a claimed target's account, if any (a read: one look at the
     small pauses table when nothing is paused)."""
-    if session.scalar(select(Pause.id).where(Pause.resumed_at.is_(None)).limit(1)) is None:
+    if not any_pause_active(session):
         return None
     target = session.get(PostTarget, target_id)
     if target is None or target.status != Status.PUBLISHING.value:

@@ -14,10 +14,11 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, Iterable, Sequence
 
-from sqlalchemy import update
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from content_queue.accounts import mark_reconnect_needed
 from content_queue.media import media_items
@@ -34,7 +35,7 @@ from content_queue.ports import (
 )
 from content_queue.platforms import RULES
 from content_queue.states import Status, TransitionConflict
-from content_queue.transitions import transition
+from content_queue.transitions import transition, transition_many
 from content_queue.variants import text_for_target
 
 
@@ -97,6 +98,12 @@ def start_attempt(session: Session, target_id: int, *, now: datetime,
     if stamped != 1:
         return PublishJob(target_id, Mode.SKIP)
     session.refresh(target)
+    return _job(target, earlier, media_url)
+
+
+def _job(target: PostTarget, earlier: datetime | None,
+         media_url: Callable[[MediaAsset], str] | None) -> PublishJob:
+    """What the worker needs to call the platform for a target this delivery has stamped."""
     account: SocialAccount = target.account
     post: Post = target.post
     # Reconcile when an earlier attempt may have reached the platform: a worker died mid-call
@@ -119,6 +126,63 @@ def start_attempt(session: Session, target_id: int, *, now: datetime,
     )
 
 
+def start_attempts(session: Session, target_ids: Sequence[int], *, now: datetime,
+                   media_url: Callable[[MediaAsset], str] | None = None,
+                   presumed_dead_after: timedelta = DEFAULT_PRESUMED_DEAD_AFTER,
+                   ) -> dict[int, PublishJob]:
+    """:func:`start_attempt` for a chunk of targets in one transaction: the targets, their
+    posts, accounts, variants and images are read in a few queries, and every never-started
+    target is stamped with one conditional ``UPDATE … WHERE attempt_started_at IS NULL``
+    (the rows it returns are the ones this delivery won). A target with an older stamp goes
+    through :func:`start_attempt` on its own. Returns a job per id (``Mode.SKIP`` for the
+    ones this delivery must leave alone)."""
+    ids = list(dict.fromkeys(int(i) for i in target_ids))
+    targets = {t.id: t for t in session.scalars(
+        select(PostTarget).where(PostTarget.id.in_(ids))
+        .options(selectinload(PostTarget.account),
+                 selectinload(PostTarget.post).selectinload(Post.attachments),
+                 selectinload(PostTarget.post).selectinload(Post.variants)))}
+    jobs = {i: PublishJob(i, Mode.SKIP) for i in ids}
+    fresh = {i for i, t in targets.items()
+             if t.status == Status.PUBLISHING.value and t.attempt_started_at is None}
+    if fresh:
+        won = set(session.scalars(
+            update(PostTarget)
+            .where(PostTarget.id.in_(fresh), PostTarget.status == Status.PUBLISHING.value,
+                   PostTarget.attempt_started_at.is_(None))
+            .values(attempt_started_at=now, updated_at=now)
+            .returning(PostTarget.id)
+            .execution_options(synchronize_session=False)))
+        for i in won:
+            target = targets[i]
+            set_committed_value(target, "attempt_started_at", now)
+            set_committed_value(target, "updated_at", now)
+            jobs[i] = _job(target, None, media_url)
+    for i, target in targets.items():
+        if target.status == Status.PUBLISHING.value and target.attempt_started_at is not None \
+                and i not in fresh:
+            jobs[i] = start_attempt(session, i, now=now, media_url=media_url,
+                                    presumed_dead_after=presumed_dead_after)
+    return jobs
+
+
+def restamp(session: Session, target_ids: Sequence[int], earlier: datetime,
+            now: datetime) -> set[int]:
+    """Renew the stamps (``earlier`` → ``now``) of targets a delivery has stamped but not yet
+    sent (a chunk whose earlier calls were slow), so the reaper never takes them for abandoned
+    while they wait their turn. Returns the ids that are still this delivery's."""
+    if not target_ids:
+        return set()
+    return set(session.scalars(
+        update(PostTarget)
+        .where(PostTarget.id.in_(list(target_ids)),
+               PostTarget.status == Status.PUBLISHING.value,
+               PostTarget.attempt_started_at == earlier)
+        .values(attempt_started_at=now, updated_at=now)
+        .returning(PostTarget.id)
+        .execution_options(synchronize_session=False)))
+
+
 def record_result(session: Session, target_id: int, result: PublishResult, *,
                   now: datetime) -> bool:
     target = session.get(PostTarget, target_id)
@@ -135,6 +199,19 @@ def record_result(session: Session, target_id: int, result: PublishResult, *,
     except TransitionConflict:
         return False
     return True
+
+
+def record_results(session: Session, results: Iterable[tuple[int, PublishResult]], *,
+                   now: datetime) -> list[int]:
+    """:func:`record_result` for a chunk: every target moved ``publishing → published`` in one
+    transaction, with one multi-row audit insert. Returns the ids it moved (a target no longer
+    in ``publishing`` is left as it is)."""
+    return transition_many(session, [
+        (target_id,
+         {"platform_post_id": r.platform_post_id, "permalink": r.permalink,
+          "published_at": r.published_at, "last_error": None, "error_code": None},
+         {"platform_post_id": r.platform_post_id, "permalink": r.permalink})
+        for target_id, r in results], Status.PUBLISHING, Status.PUBLISHED, now=now)
 
 
 def backoff(attempts: int, base_seconds: float = 30.0) -> timedelta:

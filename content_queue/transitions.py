@@ -10,9 +10,9 @@ two processes can never both move the same target (the loser sees
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Sequence
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from content_queue.approval_rules import check_schedulable
@@ -70,3 +70,42 @@ def transition(
     session.refresh(target_row)
     if to.value in TARGET_STATUS_EVENTS:  # failed, unconfirmed, held: never silent
         notify_target(session, target_row, now=now)
+
+
+def transition_many(
+    session: Session,
+    moves: Sequence[tuple[int, dict[str, Any], dict[str, Any]]],
+    current: Status,
+    to: Status,
+    *,
+    now: datetime,
+) -> list[int]:
+    """Move many targets from ``current`` to ``to`` in the caller's transaction: one
+    conditional ``UPDATE`` per ``(target_id, values, details)`` and one multi-row audit insert.
+    Returns the ids moved; a target that is no longer ``current`` is skipped (no error).
+
+    For moves that need nothing per row beyond their columns: not into ``scheduled`` (the
+    approval rule reads each target) nor into a status that notifies (use :func:`transition`).
+    """
+    to = check_transition(current, to)
+    if to == Status.SCHEDULED or to.value in TARGET_STATUS_EVENTS:
+        raise ValueError(f"move targets to {to.value} one by one with transition()")
+    moved: list[int] = []
+    audits: list[dict[str, Any]] = []
+    for target_id, values, details in moves:
+        result = session.execute(
+            update(PostTarget)
+            .where(PostTarget.id == target_id, PostTarget.status == current.value)
+            .values(status=to.value, updated_at=now, **values)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            continue
+        moved.append(target_id)
+        audits.append({"actor_id": None, "action": f"target.{to.value}",
+                       "entity_type": "post_target", "entity_id": target_id,
+                       "details": {"from": current.value, "to": to.value, **details},
+                       "created_at": now})
+    if audits:
+        session.execute(insert(AuditEvent), audits)
+    return moved

@@ -43,12 +43,14 @@ def create_celery(runtime: Runtime) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         task_default_queue=DEFAULT_QUEUE,
-        task_routes={"tenfour.publish_target": {"queue": PUBLISH_QUEUE}},
+        task_routes={"tenfour.publish_target": {"queue": PUBLISH_QUEUE},
+                     "tenfour.publish_targets": {"queue": PUBLISH_QUEUE}},
         task_time_limit=300,
         task_soft_time_limit=240,
         # A publish call must be over before its stamp counts as abandoned
         # (STUCK_RUNNING_AFTER_SECONDS): only then may another delivery look it up and re-post.
-        task_annotations={"tenfour.publish_target": publish_time_limits(settings)},
+        task_annotations={"tenfour.publish_target": publish_time_limits(settings),
+                          "tenfour.publish_targets": publish_time_limits(settings)},
         broker_transport_options={"visibility_timeout": settings.visibility_timeout_seconds},
         broker_connection_retry_on_startup=True,
         # A task running when the broker connection drops can never be acknowledged on the new

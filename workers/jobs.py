@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime, timedelta, timezone
+from dataclasses import replace
 from typing import Callable, Sequence
 
 from sqlalchemy import select
 
 from content_queue.accounts import mark_reconnect_needed, store_refreshed_credentials
 from content_queue.models import SocialAccount
-from content_queue.pauses import hold_if_paused, pause_for_target
+from content_queue.pauses import any_pause_active, hold_if_paused, pause_for_target
 from content_queue.outcomes import (
     LOOKUP_LIMIT,
     Lookup,
@@ -25,6 +26,7 @@ from content_queue.ports import (
     ConnectorError,
     PlatformConnector,
     PublishRequest,
+    PublishResult,
     UnknownOutcome,
 )
 from content_queue.publishing import (
@@ -32,8 +34,9 @@ from content_queue.publishing import (
     PublishJob,
     fail_without_call,
     record_error,
-    record_result,
-    start_attempt,
+    record_results,
+    restamp,
+    start_attempts,
 )
 from scheduler.tick import find_stuck, mark_handed_on
 from workers.guard import refused_by_guard  # issue 10 guard
@@ -68,25 +71,144 @@ def publish_one(rt: Runtime, target_id: int, *, due_at: datetime | None = None) 
 
     ``due_at`` (from a claim made ahead of time) is waited for right before the platform call.
     """
+    return publish_many(rt, [(target_id, due_at)])[0]
+
+
+#: Results a chunk keeps before writing them (or this many seconds after the first one).
+FLUSH_EVERY = 16
+FLUSH_AFTER_SECONDS = 0.5
+#: A chunk renews the stamps of its unsent targets when they are this share of
+#: STUCK_RUNNING_AFTER_SECONDS old, long before the reaper would take them for abandoned.
+RESTAMP_SHARE = 0.25
+
+
+def publish_many(rt: Runtime, items: Sequence[tuple[int, datetime | None]]) -> list[str]:
+    """Publish a chunk of claimed targets, each at most once, in the order they are due.
+
+    One transaction stamps the whole chunk (:func:`content_queue.publishing.start_attempts`),
+    one read checks the guard for all of it, the platform calls follow one by one (each waiting
+    for its due instant and checking for an incident pause right before), and the results are
+    written together, a few at a time. Returns what happened to each item, in the given order.
+    """
+    items = [(int(i), d) for i, d in items]
+    due_of: dict[int, datetime | None] = {}
+    for target_id, due in items:  # an id given twice waits for the later instant: never early
+        known = due_of.get(target_id)
+        due_of[target_id] = due if known is None else max(known, due or known)
+    ids = list(due_of)
+    settings = rt.settings
+    stamped_at = utcnow()
     with rt.db.session_scope() as session:
-        job = start_attempt(session, target_id, now=utcnow(), media_url=rt.public_media_url,
-                            presumed_dead_after=timedelta(
-                                seconds=rt.settings.stuck_running_after_seconds))
-    fields = {"target_id": target_id, "platform": job.platform, "account_id": job.account_id}
-    if job.mode is Mode.SKIP:
-        log.info("publish skipped: target not in publishing, or another delivery has it",
-                 extra=fields)
-        return "skipped"
-    if job.account_status == "reconnect_needed":
+        jobs = start_attempts(session, ids, now=stamped_at, media_url=rt.public_media_url,
+                              presumed_dead_after=timedelta(
+                                  seconds=settings.stuck_running_after_seconds))
+    outcomes: dict[int, str] = {}
+    for job in jobs.values():
+        if job.mode is Mode.SKIP:
+            log.info("publish skipped: target not in publishing, or another delivery has it",
+                     extra={"target_id": job.target_id})
+            outcomes[job.target_id] = "skipped"
+    live = sorted((j for j in jobs.values() if j.mode is not Mode.SKIP),
+                  key=lambda j: (_sort_key(due_of[j.target_id]), j.target_id))
+    live = _fail_before_call(rt, live, outcomes)
+    batch = _Results(rt)
+    restamp_after = settings.stuck_running_after_seconds * RESTAMP_SHARE
+    credentials: dict[int, str] = {}
+    position = 0
+    while position < len(live):
+        if (utcnow() - stamped_at).total_seconds() > restamp_after:
+            batch.flush()
+            rest = live[position:]
+            earlier, stamped_at = stamped_at, utcnow()
+            with rt.db.session_scope() as session:  # every live target carries one stamp
+                kept = restamp(session, [j.target_id for j in rest], earlier, stamped_at)
+            for job in rest:
+                if job.target_id not in kept:
+                    outcomes[job.target_id] = "skipped"
+            live = live[:position] + [j for j in rest if j.target_id in kept]
+            continue
+        job = live[position]
+        position += 1
+        job = replace(job, credentials_encrypted=credentials.get(job.account_id,
+                                                                 job.credentials_encrypted))
+        fields = {"target_id": job.target_id, "platform": job.platform,
+                  "account_id": job.account_id}
+        wait_until_due(due_of[job.target_id])
+        if job.mode is Mode.PUBLISH and held_by_pause(rt, job.target_id, fields):
+            outcomes[job.target_id] = "held"
+            continue
+        connector, outcome, result = _call(rt, job, fields)
+        if getattr(connector, "refreshed_credentials", None):
+            batch.flush()  # the renewed tokens are saved before the account's next post
+            with rt.db.session_scope() as session:
+                save_refreshed_credentials(rt, session, job.account_id, connector)
+                account = session.get(SocialAccount, job.account_id)
+                if account is not None:
+                    credentials[job.account_id] = account.credentials_encrypted
+        if result is None:
+            outcomes[job.target_id] = outcome
+            continue
+        batch.add(job, result, outcome, fields)
+        outcomes[job.target_id] = outcome
+    batch.flush()
+    return [outcomes.get(i, "skipped") for i, _ in items]
+
+
+def _sort_key(due: datetime | None) -> datetime:
+    return due or datetime.min.replace(tzinfo=timezone.utc)
+
+
+class _Results:
+    """Published results not yet written: written together in one transaction."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.pending: list[tuple[PublishJob, PublishResult, str, dict]] = []
+        self.since = 0.0
+
+    def add(self, job: PublishJob, result: PublishResult, outcome: str, fields: dict) -> None:
+        if not self.pending:
+            self.since = time.monotonic()
+        self.pending.append((job, result, outcome, fields))
+        if len(self.pending) >= FLUSH_EVERY or \
+                time.monotonic() - self.since >= FLUSH_AFTER_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        pending, self.pending = self.pending, []
+        with self.rt.db.session_scope() as session:
+            record_results(session, [(job.target_id, result) for job, result, _, _ in pending],
+                           now=utcnow())
+        for _job, result, _outcome, fields in pending:
+            log.info("published %s", result.permalink, extra=fields)
+
+
+def _fail_before_call(rt: Runtime, jobs: list[PublishJob],
+                      outcomes: dict[int, str]) -> list[PublishJob]:
+    """Fail, without calling the platform, the targets whose account needs reconnecting and
+    those the sensitive-information guard refuses (issue 10); returns the rest."""
+    failed = [j for j in jobs if j.account_status == "reconnect_needed"]
+    if failed:
         with rt.db.session_scope() as session:
-            fail_without_call(session, target_id, AuthExpired(
-                "the account was disconnected by the platform."), now=utcnow())
-        return "failed"
-    if job.mode is Mode.PUBLISH and refused_by_guard(rt, target_id):  # issue 10 guard
-        return "failed"
-    wait_until_due(due_at)
-    if job.mode is Mode.PUBLISH and held_by_pause(rt, target_id, fields):
-        return "held"
+            for job in failed:
+                fail_without_call(session, job.target_id, AuthExpired(
+                    "the account was disconnected by the platform."), now=utcnow())
+                outcomes[job.target_id] = "failed"
+    rest = [j for j in jobs if j.account_status != "reconnect_needed"]
+    refused = refused_by_guard(rt, [j.target_id for j in rest if j.mode is Mode.PUBLISH])
+    for target_id in refused:
+        outcomes[target_id] = "failed"
+    return [j for j in rest if j.target_id not in refused]
+
+
+def _call(rt: Runtime, job: PublishJob, fields: dict
+          ) -> tuple[PlatformConnector | None, str, PublishResult | None]:
+    """Call the platform for one stamped target (looking it up first when reconciling).
+
+    Returns the connector, what happened, and the result to record when it is on the
+    platform; every other outcome (an error, unconfirmed) is written here."""
     connector = None
     try:
         connector = rt.connector(job.platform, job.handle, job.credentials_encrypted,
@@ -99,9 +221,9 @@ def publish_one(rt: Runtime, target_id: int, *, due_at: datetime | None = None) 
             if lookup.verdict is Verdict.FOUND:
                 result = lookup.result
             elif problem:
-                return _unconfirmed(rt, job, connector, fields,
-                                    "an earlier attempt ended without an answer from the "
-                                    f"platform, and {problem}.")
+                return connector, _unconfirmed(rt, job, connector, fields,
+                                               "an earlier attempt ended without an answer "
+                                               f"from the platform, and {problem}."), None
         if result is None:
             try:
                 result = connector.publish(request)
@@ -110,32 +232,44 @@ def publish_one(rt: Runtime, target_id: int, *, due_at: datetime | None = None) 
                 if lookup.verdict is Verdict.FOUND:
                     result = lookup.result
                 elif problem:
-                    return _unconfirmed(rt, job, connector, fields,
-                                        f"the call ended without an answer "
-                                        f"({error.message.rstrip('.')}), and {problem}.")
+                    return connector, _unconfirmed(
+                        rt, job, connector, fields,
+                        f"the call ended without an answer ({error.message.rstrip('.')}), "
+                        f"and {problem}."), None
                 else:
                     raise  # the look-up saw every post since: not there, so retry later
     except ConnectorError as error:
         with rt.db.session_scope() as session:
             save_refreshed_credentials(rt, session, job.account_id, connector)
-            outcome = record_error(session, target_id, error, now=utcnow(),
+            outcome = record_error(session, job.target_id, error, now=utcnow(),
                                    max_attempts=rt.settings.publish_max_attempts,
                                    backoff_seconds=rt.settings.retry_backoff_seconds)
         log.warning("publish error %s: %s", error.code, error.message,
                     extra={**fields, "outcome": str(outcome)})
-        return f"error:{error.code}"
-    with rt.db.session_scope() as session:
-        save_refreshed_credentials(rt, session, job.account_id, connector)
-        record_result(session, target_id, result, now=utcnow())
-    log.info("published %s", result.permalink, extra=fields)
-    return "reconciled" if job.mode is Mode.RECONCILE else "published"
+        return None, f"error:{error.code}", None
+    return connector, ("reconciled" if job.mode is Mode.RECONCILE else "published"), result
+
+
+#: How long a look that found no pause anywhere is trusted by this process's other threads.
+#: A pause reaches the worker's last check within this (a tick is 0.25 s), and a burst does
+#: not read the pauses table once per post.
+NOTHING_PAUSED_FOR_SECONDS = 0.05
+_nothing_paused_at = -1.0
 
 
 def held_by_pause(rt: Runtime, target_id: int, fields: dict) -> bool:
     """The last look before the platform call: a pause started after the claim holds the
     target too. Only a first attempt is held (a reconcile must look at the platform first).
-    A read, and a write only when a pause covers the target."""
+    A read (or none, when another thread found nothing paused a moment ago), and a write only
+    when a pause covers the target."""
+    global _nothing_paused_at
+    looked_at = time.monotonic()
+    if looked_at - _nothing_paused_at < NOTHING_PAUSED_FOR_SECONDS:
+        return False
     with rt.db.session_scope(write=False) as session:
+        if not any_pause_active(session):
+            _nothing_paused_at = looked_at
+            return False
         if pause_for_target(session, target_id) is None:
             return False
     with rt.db.session_scope() as session:

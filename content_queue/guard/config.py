@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
@@ -128,22 +129,29 @@ def config_for(agency: Any | None) -> GuardConfig:
     """The agency's settings as a :class:`GuardConfig` (defaults when ``agency`` is None).
 
     Stored patterns were validated when saved; one that no longer compiles is skipped rather
-    than stopping every post of the agency."""
+    than stopping every post of the agency. Built once per distinct settings (parsing the
+    allowed numbers is the costly part: the worker checks every post it publishes)."""
     if agency is None:
         return GuardConfig(patterns=_COMPILED_DEFAULTS)
-    numbers = {n for n in (national_number(x) for x in lines(
-        getattr(agency, "guard_allowed_numbers", None))) if n}
+    return _config_of(*(getattr(agency, name, None) or "" for name in (
+        "guard_allowed_numbers", "guard_patterns", "guard_allowed_addresses",
+        "guard_allowed_domains")))
+
+
+@lru_cache(maxsize=256)
+def _config_of(allowed_numbers: str, patterns: str, allowed_addresses: str,
+               allowed_domains: str) -> GuardConfig:
+    numbers = {n for n in (national_number(x) for x in lines(allowed_numbers)) if n}
     extra = []
-    for entry in lines(getattr(agency, "guard_patterns", None)):
+    for entry in lines(patterns):
         try:
             extra.append(re.compile(entry))
         except re.error:
             continue
     return GuardConfig(
         allowed_numbers=frozenset(numbers),
-        allowed_addresses=tuple(lines(getattr(agency, "guard_allowed_addresses", None))),
-        allowed_domains=tuple(d.lower().lstrip("@") for d in lines(
-            getattr(agency, "guard_allowed_domains", None))),
+        allowed_addresses=tuple(lines(allowed_addresses)),
+        allowed_domains=tuple(d.lower().lstrip("@") for d in lines(allowed_domains)),
         extra_patterns=tuple(extra),
         patterns=_COMPILED_DEFAULTS,
     )

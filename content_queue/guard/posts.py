@@ -114,8 +114,11 @@ def _fresh(session: Session, post: Post) -> None:
         session.expire(post, ["variants", "attachments"])
 
 
-def check_post(session: Session, post: Post) -> list[LocatedFinding]:
-    _fresh(session, post)
+def check_post(session: Session, post: Post, *, loaded: bool = False) -> list[LocatedFinding]:
+    """``loaded``: the caller read the post's variants and images in this transaction (the
+    worker, a chunk at a time), so they are not read again."""
+    if not loaded:
+        _fresh(session, post)
     return check_texts(texts_of_post(post), config_for(session.get(Agency, post.agency_id)))
 
 
@@ -177,9 +180,10 @@ def require_clear(session: Session, post: Post, *, actor: User | None = None,
         raise GuardBlocked(found, dict(texts))
 
 
-def publish_refusal(session: Session, post: Post) -> str | None:
-    """Why the worker must not publish ``post`` now (a finding, no override), in plain words."""
-    found = check_post(session, post)
+def publish_refusal(session: Session, post: Post, *, loaded: bool = False) -> str | None:
+    """Why the worker must not publish ``post`` now (a finding, no override), in plain words.
+    ``loaded``: as for :func:`check_post`."""
+    found = check_post(session, post, loaded=loaded)
     if not found or _override_for(session, post, texts_of_post(post)) is not None:
         return None
     first = found[0]

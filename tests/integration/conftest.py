@@ -31,6 +31,7 @@ from tests.integration.browser_support import chromium, chromium_executable
 from tests.integration.processes import WORKER_ARGS, Proc, process_env, start_process
 from tests.settings import make_test_settings
 from web import create_app
+from workers.runtime import Runtime
 
 
 @pytest.fixture(scope="session")
@@ -100,6 +101,15 @@ def stack_settings(settings: Settings, sim: Sim, redis_url: str) -> Settings:
 
 
 @pytest.fixture
+def rt(stack_settings: Settings) -> Iterator[Runtime]:
+    """A worker's runtime on this test's database and simulator, for calling worker jobs
+    in-process (``workers.jobs.publish_one`` …)."""
+    runtime = Runtime(stack_settings)
+    yield runtime
+    runtime.db.engine.dispose()
+
+
+@pytest.fixture
 def app(settings: Settings, db: Database):
     """The web app on this test's database, configured as in production (CSRF on)."""
     return create_app(settings, db=db)
@@ -153,7 +163,8 @@ def scheduler_proc(spawn) -> Proc:
 def celery_client(redis_url: str) -> Iterator[Celery]:
     """A producer-only Celery app, to send tasks the way the scheduler does."""
     app = Celery("test-client", broker=redis_url)
-    app.conf.task_routes = {"tenfour.publish_target": {"queue": "publish"}}
+    app.conf.task_routes = {"tenfour.publish_target": {"queue": "publish"},
+                            "tenfour.publish_targets": {"queue": "publish"}}
     yield app
     app.close()
 

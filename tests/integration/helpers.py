@@ -67,6 +67,27 @@ class PageForm(HTMLParser):
             self.fields[a["name"]] = a.get("value") or ""
 
 
+def claimed_target(db, factory, account, text: str, **values) -> int:
+    """A post for ``account`` whose target the scheduler has already claimed, written straight
+    to the database (the guard would refuse some texts at queue time; the worker's last look is
+    what such a test is about). ``values`` set more of the target's columns."""
+    from content_queue.models import Post, PostTarget, User
+
+    author = factory.user("pio")
+    now = utcnow()
+    with db.session_scope() as s:
+        post = Post(agency_id=s.get(User, author.id).agency_id, author_id=author.id, text=text,
+                    first_scheduled_at=now, created_at=now, updated_at=now)
+        s.add(post)
+        s.flush()
+        target = PostTarget(post_id=post.id, account_id=account.id, status="publishing",
+                            scheduled_at=now, next_attempt_at=now, attempts=1, claimed_at=now,
+                            created_at=now, updated_at=now, **values)
+        s.add(target)
+        s.flush()
+        return target.id
+
+
 def count_rows(db, model) -> int:
     """How many rows ``model``'s table holds now (to prove a refusal stored nothing)."""
     with db.session_scope(write=False) as s:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 import requests
 from sqlalchemy import update
 
@@ -14,14 +13,6 @@ from content_queue.models import PostTarget, SocialAccount, User
 from content_queue.services import queue_post
 from tests.integration.helpers import utcnow
 from workers.jobs import publish_one
-from workers.runtime import Runtime
-
-
-@pytest.fixture
-def rt(stack_settings) -> Runtime:
-    runtime = Runtime(stack_settings)
-    yield runtime
-    runtime.db.engine.dispose()
 
 
 def test_each_target_publishes_its_platform_s_variant(db, factory, sim, rt):

@@ -14,17 +14,9 @@ from content_queue.models import EngagementPoll, EngagementSnapshot, PostTarget,
 from content_queue.services import queue_post
 from tests.integration.helpers import assert_api_error, utcnow, wait_until
 from workers.jobs import publish_one
-from workers.runtime import Runtime
 
 MASTODON_CREDENTIALS = {"instance_url": "https://mastodon.example",
                         "access_token": "engagement-token"}
-
-
-@pytest.fixture
-def rt(stack_settings) -> Runtime:
-    runtime = Runtime(stack_settings)
-    yield runtime
-    runtime.db.engine.dispose()
 
 
 def _published(db, factory, rt, account, text: str, *, ago: timedelta) -> int:

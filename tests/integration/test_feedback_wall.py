@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-import pytest
 import requests
 from sqlalchemy import select, update
 
@@ -21,14 +20,6 @@ from content_queue.models import Agency, CommunityReply, Notification, PostTarge
 from content_queue.services import queue_post
 from tests.integration.helpers import assert_api_error, utcnow, wait_until
 from workers.jobs import publish_one
-from workers.runtime import Runtime
-
-
-@pytest.fixture
-def rt(stack_settings) -> Runtime:
-    runtime = Runtime(stack_settings)
-    yield runtime
-    runtime.db.engine.dispose()
 
 
 def _published(db, factory, rt, account, text: str) -> tuple[int, str]:

@@ -4,44 +4,20 @@ the agency footer (issue 10). In-process worker job against the simulator over H
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from content_queue.footer import DEFAULT_FOOTER
 from content_queue.guard import override_guard
-from content_queue.models import Agency, Post, PostTarget, User
-from tests.integration.helpers import utcnow
+from content_queue.models import Agency, PostTarget, User
+from tests.integration.helpers import claimed_target, utcnow
 from workers.jobs import publish_one
-from workers.runtime import Runtime
 
 SENSITIVE = "Kudos to B shift on CAD 24-018812 tonight."
 
 
-@pytest.fixture
-def rt(stack_settings) -> Runtime:
-    runtime = Runtime(stack_settings)
-    yield runtime
-    runtime.db.engine.dispose()
-
-
 def _claimed(db, factory, text: str) -> int:
     """A post written before the guard (or before a new pattern), already claimed."""
-    account = factory.account("sandbox")
-    author = factory.user("pio")
-    now = utcnow()
-    with db.session_scope() as s:
-        post = Post(agency_id=s.get(User, author.id).agency_id, author_id=author.id, text=text,
-                    first_scheduled_at=now, created_at=now, updated_at=now)
-        s.add(post)
-        s.flush()
-        target = PostTarget(post_id=post.id, account_id=account.id, status="publishing",
-                            scheduled_at=now, next_attempt_at=now, attempts=1, claimed_at=now,
-                            created_at=now, updated_at=now)
-        s.add(target)
-        s.flush()
-        return target.id
+    return claimed_target(db, factory, factory.account("sandbox"), text)
 
 
 def test_a_finding_at_publish_time_fails_the_target_with_a_plain_reason(db, factory, sim, rt):

@@ -5,21 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 
 from content_queue.models import PostTarget, User
 from content_queue.services import queue_post
 from scheduler import tick
 from tests.integration.helpers import utcnow
 from workers.jobs import publish_one
-from workers.runtime import Runtime
-
-
-@pytest.fixture
-def rt(stack_settings) -> Runtime:
-    runtime = Runtime(stack_settings)
-    yield runtime
-    runtime.db.engine.dispose()
 
 
 def test_targets_claimed_ahead_are_never_published_before_their_time(db, factory, sim, rt):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select, update
 
 import requests
@@ -25,14 +24,6 @@ from tests.integration.helpers import utcnow
 from tests.integration.web_client import login_client
 from workers.engagement import poll_account, poll_engagement_batches
 from workers.jobs import check_account, publish_one
-from workers.runtime import Runtime
-
-
-@pytest.fixture
-def rt(stack_settings) -> Runtime:
-    runtime = Runtime(stack_settings)
-    yield runtime
-    runtime.db.engine.dispose()
 
 
 def _claimed_target(db, factory, account, text: str) -> int:

@@ -70,13 +70,28 @@ class FakeApp:
 def test_enqueue_sends_each_target_with_its_due_instant_over_one_connection(monkeypatch):
     app, sent = FakeApp(), []
     monkeypatch.setattr(tasks, "current_app", app)
-    monkeypatch.setattr(tasks.publish_target, "apply_async",
+    monkeypatch.setattr(tasks.publish_targets, "apply_async",
                         lambda args, producer: sent.append((args, producer)))
 
-    tasks.enqueue_publish([DueTarget(7, DUE), DueTarget(8, DUE + timedelta(seconds=1)), 9])
+    tasks.enqueue_publish([DueTarget(8, DUE + timedelta(seconds=1)), DueTarget(7, DUE), 9])
 
     assert app.acquired == 1
-    assert sent == [((7, DUE.isoformat()), "the-producer"),
-                    ((8, (DUE + timedelta(seconds=1)).isoformat()), "the-producer"),
-                    ((9, None), "the-producer")]
-    assert all(type(args[0]) is int for args, _ in sent)  # JSON-plain ids on the wire
+    # Three targets: a message each (a small hand-on spreads over the worker threads); plain
+    # ids (the reaper's) first, then by due instant.
+    assert sent == [(([(9, None)],), "the-producer"),
+                    (([(7, DUE.isoformat())],), "the-producer"),
+                    (([(8, (DUE + timedelta(seconds=1)).isoformat())],), "the-producer")]
+    assert all(type(item[0]) is int for args, _ in sent for item in args[0])  # JSON-plain ids
+
+
+@pytest.mark.parametrize("count,size,messages", [
+    (1, 1, 1), (32, 1, 32), (33, 2, 17), (100, 4, 25), (500, 16, 32), (10_000, 16, 625)])
+def test_claimed_targets_go_out_in_chunks_due_together(count, size, messages):
+    ids = [DueTarget(i, DUE + timedelta(milliseconds=(count - i) % 997)) for i in range(count)]
+
+    chunks = tasks.publish_chunks(ids)
+
+    assert len(chunks) == messages and max(map(len, chunks)) == size
+    flat = [t for chunk in chunks for t in chunk]
+    assert sorted(map(int, flat)) == list(range(count))  # every id once
+    assert [t.due_at for t in flat] == sorted(t.due_at for t in ids)  # in due order

@@ -1,0 +1,100 @@
+"""A chunk of claimed targets in one worker task (issue 7, burst): each is published at most
+once, in the order it is due, and reported on its own; a target another delivery has, one the
+guard refuses and one on a disconnected account do not hold back the rest; an account whose
+tokens one post renewed posts the next with the renewed ones; targets waiting their turn keep
+their stamps fresh. In-process against the simulator over HTTP, on each database."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from content_queue.models import AuditEvent, PostTarget, SocialAccount
+from tests.integration.harnesses.x import oauth2_credentials
+from tests.integration.helpers import claimed_target, utcnow
+from workers.jobs import publish_many
+
+SENSITIVE = "Kudos to B shift on CAD 24-018812 tonight."
+
+
+def _targets(db, ids) -> dict[int, PostTarget]:
+    with db.session_scope(write=False) as s:
+        return {t.id: t for t in s.scalars(select(PostTarget).where(PostTarget.id.in_(ids)))}
+
+
+def test_a_chunk_publishes_each_target_once_in_due_order_and_says_what_became_of_each(
+        db, factory, sim, rt):
+    account = factory.account("sandbox", api_base_url=f"{sim.url}/sandbox")
+    gone = factory.account("sandbox", api_base_url=f"{sim.url}/sandbox")
+    with db.session_scope() as s:
+        s.execute(update(SocialAccount).where(SocialAccount.id == gone.id)
+                  .values(status="reconnect_needed"))
+    now = utcnow()
+    late, early = (claimed_target(db, factory, account, f"Spotlight {n}") for n in ("late", "early"))
+    busy = claimed_target(db, factory, account, "Another delivery has this one",
+                    attempt_started_at=now)
+    refused = claimed_target(db, factory, account, SENSITIVE)
+    disconnected = claimed_target(db, factory, gone, "Tour invitation")
+    items = [(late, now + timedelta(milliseconds=300)), (early, now + timedelta(milliseconds=100)),
+             (busy, None), (refused, None), (disconnected, None), (early, None)]
+
+    outcomes = publish_many(rt, items)
+
+    assert outcomes == ["published", "published", "skipped", "failed", "failed", "published"]
+    posts = sim.posts("sandbox")
+    assert [p["text"] for p in posts] == ["Spotlight early", "Spotlight late"]  # due order
+    rows = _targets(db, [late, early, busy, refused, disconnected])
+    assert {rows[i].platform_post_id for i in (late, early)} == {p["id"] for p in posts}
+    for target_id, due in items[:2]:  # never before its time
+        assert rows[target_id].status == "published"
+        assert rows[target_id].published_at >= due, (rows[target_id].published_at, due)
+    assert rows[busy].status == "publishing"  # left to the delivery that stamped it
+    assert (rows[refused].status, rows[refused].error_code) == ("failed", "sensitive_information")
+    assert "CAD 24-018812" in rows[refused].last_error
+    assert (rows[disconnected].status, rows[disconnected].error_code) == ("failed", "auth_expired")
+    with db.session_scope(write=False) as s:
+        audit = s.scalars(select(AuditEvent).where(
+            AuditEvent.entity_type == "post_target", AuditEvent.action == "target.published",
+            AuditEvent.entity_id.in_([late, early]))).all()
+    assert sorted(a.entity_id for a in audit) == sorted([late, early])
+    assert all(a.details["from"] == "publishing" and a.details["platform_post_id"]
+               for a in audit)
+
+    # The same chunk delivered again (Redis redelivers a killed worker's message): nothing new.
+    assert publish_many(rt, items[:2]) == ["skipped", "skipped"]
+    assert len(sim.posts("sandbox")) == 2
+
+
+def test_an_account_whose_tokens_the_first_post_renewed_posts_the_second_with_the_new_ones(
+        db, factory, cipher, sim, rt):
+    old = {**oauth2_credentials(), "expires_at": (utcnow() - timedelta(minutes=1)).isoformat()}
+    account = factory.account("x", handle="metro911", credentials=old,
+                              api_base_url=f"{sim.url}/x")
+    ids = [claimed_target(db, factory, account, f"Telecommunicator week, day {n}") for n in (1, 2)]
+
+    assert publish_many(rt, [(i, None) for i in ids]) == ["published", "published"]
+
+    assert len(sim.posts("x")) == 2
+    with db.session_scope(write=False) as s:
+        stored = cipher.decrypt(s.get(SocialAccount, account.id).credentials_encrypted)
+        assert s.get(SocialAccount, account.id).status == "active"
+    assert stored["refresh_token"] != old["refresh_token"]
+
+
+def test_targets_waiting_their_turn_in_a_chunk_keep_their_stamps_fresh(db, factory, sim, rt):
+    # With a 0.4 s "presumed dead" time a chunk renews its unsent targets' stamps after 0.1 s,
+    # so the reaper never takes one that is only waiting behind the others for abandoned.
+    rt.settings = replace(rt.settings, stuck_running_after_seconds=0.4)
+    account = factory.account("sandbox", api_base_url=f"{sim.url}/sandbox")
+    now = utcnow()
+    ids = [claimed_target(db, factory, account, f"Behind the headset, part {n}") for n in range(4)]
+    items = [(i, now + timedelta(milliseconds=150 * n)) for n, i in enumerate(ids)]
+
+    assert publish_many(rt, items) == ["published"] * 4
+
+    rows = _targets(db, ids)
+    first, last = rows[ids[0]].attempt_started_at, rows[ids[-1]].attempt_started_at
+    assert last - first >= timedelta(milliseconds=250)
+    assert len(sim.posts("sandbox")) == 4
