@@ -22,7 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from content_queue.accounts import mark_reconnect_needed
 from content_queue.media import media_items
-from content_queue.models import MediaAsset, Post, PostTarget, SocialAccount
+from content_queue.models import Agency, MediaAsset, Post, PostTarget, SocialAccount
 from content_queue.ports import (
     AuthExpired,
     ConnectorError,
@@ -142,6 +142,10 @@ def start_attempts(session: Session, target_ids: Sequence[int], *, now: datetime
         .options(selectinload(PostTarget.account),
                  selectinload(PostTarget.post).selectinload(Post.attachments),
                  selectinload(PostTarget.post).selectinload(Post.variants)))}
+    # Kept for the session's length (its identity map holds an object only while something
+    # refers to it): each target's text looks its agency's footer up.
+    session.info["agencies"] = session.scalars(select(Agency).where(
+        Agency.id.in_({t.post.agency_id for t in targets.values()}))).all()
     jobs = {i: PublishJob(i, Mode.SKIP) for i in ids}
     fresh = {i for i, t in targets.items()
              if t.status == Status.PUBLISHING.value and t.attempt_started_at is None}

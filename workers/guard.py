@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from content_queue.guard import publish_refusal
-from content_queue.models import Post, PostTarget
+from content_queue.models import Agency, Post, PostTarget
 from content_queue.ports import Permanent
 from content_queue.publishing import fail_without_call
 from workers.runtime import Runtime
@@ -35,6 +35,10 @@ def refused_by_guard(rt: Runtime, target_ids: Sequence[int]) -> set[int]:
             select(PostTarget).where(PostTarget.id.in_(list(target_ids)))
             .options(selectinload(PostTarget.post).selectinload(Post.attachments),
                      selectinload(PostTarget.post).selectinload(Post.variants))).all()
+        # Kept for the session's length (its identity map holds an object only while something
+        # refers to it): each post's check looks its agency up.
+        session.info["agencies"] = session.scalars(select(Agency).where(
+            Agency.id.in_({t.post.agency_id for t in targets}))).all()
         by_post: dict[int, str | None] = {}
         for target in targets:
             if target.post_id not in by_post:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 from dataclasses import replace
@@ -86,8 +87,9 @@ def publish_many(rt: Runtime, items: Sequence[tuple[int, datetime | None]]) -> l
     """Publish a chunk of claimed targets, each at most once, in the order they are due.
 
     One transaction stamps the whole chunk (:func:`content_queue.publishing.start_attempts`),
-    one read checks the guard for all of it, the platform calls follow one by one (each waiting
-    for its due instant and checking for an incident pause right before), and the results are
+    one read checks the guard for all of it, the platform calls follow (each waiting for its
+    due instant and checking for an incident pause right before; one account's one after
+    another, different accounts side by side on the runtime's call pool), and the results are
     written together, a few at a time. Returns what happened to each item, in the given order.
     """
     items = [(int(i), d) for i, d in items]
@@ -112,7 +114,27 @@ def publish_many(rt: Runtime, items: Sequence[tuple[int, datetime | None]]) -> l
                   key=lambda j: (_sort_key(due_of[j.target_id]), j.target_id))
     live = _fail_before_call(rt, live, outcomes)
     batch = _Results(rt)
-    restamp_after = settings.stuck_running_after_seconds * RESTAMP_SHARE
+    groups: dict[int, list[PublishJob]] = {}
+    for job in live:  # an account's posts go out one after another, accounts side by side
+        groups.setdefault(job.account_id, []).append(job)
+    if len(groups) <= 1:
+        for jobs_of_account in groups.values():
+            _in_turn(rt, jobs_of_account, due_of, stamped_at, batch, outcomes)
+    else:
+        for future in [rt.call_pool.submit(_in_turn, rt, jobs_of_account, due_of, stamped_at,
+                                           batch, outcomes)
+                       for jobs_of_account in groups.values()]:
+            future.result()
+    batch.flush()
+    return [outcomes.get(i, "skipped") for i, _ in items]
+
+
+def _in_turn(rt: Runtime, live: list[PublishJob], due_of: dict[int, datetime | None],
+             stamped_at: datetime, batch: "_Results", outcomes: dict[int, str]) -> None:
+    """One account's stamped targets of a chunk, one after another in the order they are due:
+    each waits for its instant, is held if a pause now covers it, then goes to the platform.
+    Stamps of the ones still waiting are renewed when the wait grows long."""
+    restamp_after = rt.settings.stuck_running_after_seconds * RESTAMP_SHARE
     credentials: dict[int, str] = {}
     position = 0
     while position < len(live):
@@ -145,13 +167,9 @@ def publish_many(rt: Runtime, items: Sequence[tuple[int, datetime | None]]) -> l
                 account = session.get(SocialAccount, job.account_id)
                 if account is not None:
                     credentials[job.account_id] = account.credentials_encrypted
-        if result is None:
-            outcomes[job.target_id] = outcome
-            continue
-        batch.add(job, result, outcome, fields)
         outcomes[job.target_id] = outcome
-    batch.flush()
-    return [outcomes.get(i, "skipped") for i, _ in items]
+        if result is not None:
+            batch.add(job, result, outcome, fields)
 
 
 def _sort_key(due: datetime | None) -> datetime:
@@ -165,19 +183,23 @@ class _Results:
         self.rt = rt
         self.pending: list[tuple[PublishJob, PublishResult, str, dict]] = []
         self.since = 0.0
+        self.lock = threading.Lock()  # a chunk's accounts publish side by side
 
     def add(self, job: PublishJob, result: PublishResult, outcome: str, fields: dict) -> None:
-        if not self.pending:
-            self.since = time.monotonic()
-        self.pending.append((job, result, outcome, fields))
-        if len(self.pending) >= FLUSH_EVERY or \
-                time.monotonic() - self.since >= FLUSH_AFTER_SECONDS:
+        with self.lock:
+            if not self.pending:
+                self.since = time.monotonic()
+            self.pending.append((job, result, outcome, fields))
+            due = len(self.pending) >= FLUSH_EVERY or \
+                time.monotonic() - self.since >= FLUSH_AFTER_SECONDS
+        if due:
             self.flush()
 
     def flush(self) -> None:
-        if not self.pending:
+        with self.lock:
+            pending, self.pending = self.pending, []
+        if not pending:
             return
-        pending, self.pending = self.pending, []
         with self.rt.db.session_scope() as session:
             record_results(session, [(job.target_id, result) for job, result, _, _ in pending],
                            now=utcnow())

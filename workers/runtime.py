@@ -9,6 +9,7 @@ children only dispose the pooled connections they inherited (``worker_process_in
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -34,6 +35,14 @@ class Runtime:
         # A thread pool's threads each hold a connection while they publish (PostgreSQL).
         return Database(self.settings.database_url,
                         pool_size=max(5, self.settings.worker_concurrency + 2))
+
+    @cached_property
+    def call_pool(self) -> ThreadPoolExecutor:
+        """Threads on which one publish task's accounts call their platforms side by side
+        (publishing is network-bound: a chunk's posts for five accounts take one platform
+        call's time, not five). Sized like the worker's own pool."""
+        return ThreadPoolExecutor(max_workers=max(2, self.settings.worker_concurrency),
+                                  thread_name_prefix="tenfour-publish")
 
     @cached_property
     def cipher(self) -> CredentialCipher:

@@ -88,8 +88,8 @@ def test_targets_waiting_their_turn_in_a_chunk_keep_their_stamps_fresh(db, facto
     # so the reaper never takes one that is only waiting behind the others for abandoned.
     rt.settings = replace(rt.settings, stuck_running_after_seconds=0.4)
     account = factory.account("sandbox", api_base_url=f"{sim.url}/sandbox")
-    now = utcnow()
     ids = [claimed_target(db, factory, account, f"Behind the headset, part {n}") for n in range(4)]
+    now = utcnow()  # after the rows are made: a busy machine may take a while to make them
     items = [(i, now + timedelta(milliseconds=150 * n)) for n, i in enumerate(ids)]
 
     assert publish_many(rt, items) == ["published"] * 4
@@ -98,3 +98,21 @@ def test_targets_waiting_their_turn_in_a_chunk_keep_their_stamps_fresh(db, facto
     first, last = rows[ids[0]].attempt_started_at, rows[ids[-1]].attempt_started_at
     assert last - first >= timedelta(milliseconds=250)
     assert len(sim.posts("sandbox")) == 4
+
+
+def test_a_chunks_accounts_publish_side_by_side_each_in_its_own_order(db, factory, sim, rt):
+    accounts = [factory.account("sandbox", api_base_url=f"{sim.url}/sandbox") for _ in range(3)]
+    made = [(claimed_target(db, factory, account, f"{account.handle} post {n}"), n)
+            for n in range(3) for account in accounts]
+    now = utcnow()
+    items = [(target_id, now + timedelta(milliseconds=40 * n)) for target_id, n in made]
+
+    assert publish_many(rt, items) == ["published"] * 9
+
+    posts = sim.posts("sandbox")
+    assert len(posts) == 9
+    for account in accounts:  # an account's posts go out in the order they are due
+        assert [p["text"] for p in posts if p["text"].startswith(account.handle)] == \
+            [f"{account.handle} post {n}" for n in range(3)]
+    rows = _targets(db, [i for i, _ in items])
+    assert all(rows[i].published_at >= due for i, due in items)

@@ -71,23 +71,48 @@ def test_enqueue_sends_each_target_with_its_due_instant_over_one_connection(monk
     app, sent = FakeApp(), []
     monkeypatch.setattr(tasks, "current_app", app)
     monkeypatch.setattr(tasks.publish_targets, "apply_async",
-                        lambda args, producer: sent.append((args, producer)))
+                        lambda args, producer, eta: sent.append((args, producer)))
 
     tasks.enqueue_publish([DueTarget(8, DUE + timedelta(seconds=1)), DueTarget(7, DUE), 9])
 
     assert app.acquired == 1
-    # Three targets: a message each (a small hand-on spreads over the worker threads); plain
-    # ids (the reaper's) first, then by due instant.
+    # Plain ids (the reaper's) first, then by due instant; a second apart is two messages.
     assert sent == [(([(9, None)],), "the-producer"),
                     (([(7, DUE.isoformat())],), "the-producer"),
                     (([(8, (DUE + timedelta(seconds=1)).isoformat())],), "the-producer")]
     assert all(type(item[0]) is int for args, _ in sent for item in args[0])  # JSON-plain ids
 
 
+def test_a_chunk_claimed_ahead_waits_in_the_workers_timer_never_long(monkeypatch):
+    now = datetime.now(timezone.utc)
+    soon, later = now + timedelta(milliseconds=700), now + timedelta(seconds=30)
+    sent = []
+    monkeypatch.setattr(tasks, "current_app", FakeApp())
+    monkeypatch.setattr(tasks.publish_targets, "apply_async",
+                        lambda args, producer, eta: sent.append((args[0], eta)))
+
+    tasks.enqueue_publish([DueTarget(1, soon), DueTarget(2, now - timedelta(seconds=1)),
+                           DueTarget(3, later), 4])
+
+    etas = {items[0][0]: eta for items, eta in sent}
+    assert etas[1] == soon  # a little ahead: the worker's timer holds it
+    assert etas[2] is None and etas[4] is None  # due already: at once
+    assert etas[3] is None  # never a long ETA (the worker waits; a claim is ~1 s ahead)
+
+
+def test_a_chunk_holds_only_targets_due_close_together():
+    dues = [DUE + timedelta(milliseconds=ms) for ms in (0, 40, 200, 251, 400, 900)]
+    chunks = tasks.publish_chunks([DueTarget(i, d) for i, d in enumerate(dues)] * 100)
+
+    for chunk in chunks:
+        assert chunk[-1].due_at - chunk[0].due_at <= tasks.CHUNK_WINDOW
+    assert max(map(len, chunks)) == tasks.PUBLISH_CHUNK
+
+
 @pytest.mark.parametrize("count,size,messages", [
-    (1, 1, 1), (32, 1, 32), (33, 2, 17), (100, 4, 25), (500, 16, 32), (10_000, 16, 625)])
+    (1, 1, 1), (16, 16, 1), (17, 16, 2), (500, 16, 32), (10_000, 16, 625)])
 def test_claimed_targets_go_out_in_chunks_due_together(count, size, messages):
-    ids = [DueTarget(i, DUE + timedelta(milliseconds=(count - i) % 997)) for i in range(count)]
+    ids = [DueTarget(i, DUE + timedelta(microseconds=(count - i) % 997)) for i in range(count)]
 
     chunks = tasks.publish_chunks(ids)
 
