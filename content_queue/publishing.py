@@ -146,6 +146,7 @@ def start_attempts(session: Session, target_ids: Sequence[int], *, now: datetime
     # refers to it): each target's text looks its agency's footer up.
     session.info["agencies"] = session.scalars(select(Agency).where(
         Agency.id.in_({t.post.agency_id for t in targets.values()}))).all()
+    session.info["targets"] = targets  # kept for the session (the guard reads them next)
     jobs = {i: PublishJob(i, Mode.SKIP) for i in ids}
     fresh = {i for i, t in targets.items()
              if t.status == Status.PUBLISHING.value and t.attempt_started_at is None}

@@ -5,17 +5,15 @@ texts hold a finding that no approver's override covers fails with the reason in
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Sequence
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session
 
 from content_queue.guard import publish_refusal
-from content_queue.models import Agency, Post, PostTarget
+from content_queue.models import PostTarget
 from content_queue.ports import Permanent
 from content_queue.publishing import fail_without_call
-from workers.runtime import Runtime
 
 log = logging.getLogger("tenfour.worker")
 
@@ -24,34 +22,23 @@ class SensitiveInformation(Permanent):
     code = "sensitive_information"
 
 
-def refused_by_guard(rt: Runtime, target_ids: Sequence[int]) -> set[int]:
-    """The targets failed because of a finding (nothing was sent for them): one read for the
-    whole chunk, each post checked once, and a write only when something is refused."""
+def refuse_sensitive(session: Session, target_ids: Sequence[int], *, now: datetime) -> set[int]:
+    """Fail, in the caller's transaction (the one that stamped them), the targets whose post
+    holds a finding no override covers; returns their ids. Each post is checked once."""
     if not target_ids:
         return set()
-    reasons: dict[int, str] = {}
-    with rt.db.session_scope(write=False) as session:
-        targets = session.scalars(
-            select(PostTarget).where(PostTarget.id.in_(list(target_ids)))
-            .options(selectinload(PostTarget.post).selectinload(Post.attachments),
-                     selectinload(PostTarget.post).selectinload(Post.variants))).all()
-        # Kept for the session's length (its identity map holds an object only while something
-        # refers to it): each post's check looks its agency up.
-        session.info["agencies"] = session.scalars(select(Agency).where(
-            Agency.id.in_({t.post.agency_id for t in targets}))).all()
-        by_post: dict[int, str | None] = {}
-        for target in targets:
-            if target.post_id not in by_post:
-                by_post[target.post_id] = publish_refusal(session, target.post, loaded=True)
-            if by_post[target.post_id] is not None:
-                reasons[target.id] = by_post[target.post_id]
-    if not reasons:
-        return set()
-    with rt.db.session_scope() as session:
-        for target_id, reason in reasons.items():
-            fail_without_call(session, target_id,
-                              SensitiveInformation(reason, "sensitive_information"),
-                              now=datetime.now(timezone.utc))
-    for target_id in reasons:
-        log.warning("publish refused by the guard", extra={"target_id": target_id})
-    return set(reasons)
+    # Read already, with their posts' texts and agencies, by the stamping in this transaction
+    # (content_queue.publishing.start_attempts): these are look-ups in the session, not queries.
+    targets = [t for t in (session.get(PostTarget, i) for i in target_ids) if t is not None]
+    by_post: dict[int, str | None] = {}
+    refused: set[int] = set()
+    for target in targets:
+        if target.post_id not in by_post:
+            by_post[target.post_id] = publish_refusal(session, target.post, loaded=True)
+        reason = by_post[target.post_id]
+        if reason is not None:
+            fail_without_call(session, target.id,
+                              SensitiveInformation(reason, "sensitive_information"), now=now)
+            log.warning("publish refused by the guard", extra={"target_id": target.id})
+            refused.add(target.id)
+    return refused

@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Callable, Sequence
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from content_queue.accounts import mark_reconnect_needed, store_refreshed_credentials
 from content_queue.models import SocialAccount
@@ -40,7 +41,7 @@ from content_queue.publishing import (
     start_attempts,
 )
 from scheduler.tick import find_stuck, mark_handed_on
-from workers.guard import refused_by_guard  # issue 10 guard
+from workers.guard import refuse_sensitive  # issue 10 guard
 from workers.runtime import Runtime
 
 log = logging.getLogger("tenfour.worker")
@@ -100,19 +101,19 @@ def publish_many(rt: Runtime, items: Sequence[tuple[int, datetime | None]]) -> l
     ids = list(due_of)
     settings = rt.settings
     stamped_at = utcnow()
+    outcomes: dict[int, str] = {}
     with rt.db.session_scope() as session:
         jobs = start_attempts(session, ids, now=stamped_at, media_url=rt.public_media_url,
                               presumed_dead_after=timedelta(
                                   seconds=settings.stuck_running_after_seconds))
-    outcomes: dict[int, str] = {}
-    for job in jobs.values():
-        if job.mode is Mode.SKIP:
-            log.info("publish skipped: target not in publishing, or another delivery has it",
-                     extra={"target_id": job.target_id})
-            outcomes[job.target_id] = "skipped"
-    live = sorted((j for j in jobs.values() if j.mode is not Mode.SKIP),
-                  key=lambda j: (_sort_key(due_of[j.target_id]), j.target_id))
-    live = _fail_before_call(rt, live, outcomes)
+        for job in jobs.values():
+            if job.mode is Mode.SKIP:
+                log.info("publish skipped: target not in publishing, or another delivery has "
+                         "it", extra={"target_id": job.target_id})
+                outcomes[job.target_id] = "skipped"
+        live = sorted((j for j in jobs.values() if j.mode is not Mode.SKIP),
+                      key=lambda j: (_sort_key(due_of[j.target_id]), j.target_id))
+        live = _fail_before_call(session, live, outcomes, now=stamped_at)
     batch = _Results(rt)
     groups: dict[int, list[PublishJob]] = {}
     for job in live:  # an account's posts go out one after another, accounts side by side
@@ -207,19 +208,21 @@ class _Results:
             log.info("published %s", result.permalink, extra=fields)
 
 
-def _fail_before_call(rt: Runtime, jobs: list[PublishJob],
-                      outcomes: dict[int, str]) -> list[PublishJob]:
-    """Fail, without calling the platform, the targets whose account needs reconnecting and
-    those the sensitive-information guard refuses (issue 10); returns the rest."""
-    failed = [j for j in jobs if j.account_status == "reconnect_needed"]
-    if failed:
-        with rt.db.session_scope() as session:
-            for job in failed:
-                fail_without_call(session, job.target_id, AuthExpired(
-                    "the account was disconnected by the platform."), now=utcnow())
-                outcomes[job.target_id] = "failed"
-    rest = [j for j in jobs if j.account_status != "reconnect_needed"]
-    refused = refused_by_guard(rt, [j.target_id for j in rest if j.mode is Mode.PUBLISH])
+def _fail_before_call(session: Session, jobs: list[PublishJob], outcomes: dict[int, str], *,
+                      now: datetime) -> list[PublishJob]:
+    """Fail, without calling the platform and in the transaction that stamped them, the
+    targets whose account needs reconnecting and those the sensitive-information guard refuses
+    (issue 10); returns the rest."""
+    rest = []
+    for job in jobs:
+        if job.account_status == "reconnect_needed":
+            fail_without_call(session, job.target_id, AuthExpired(
+                "the account was disconnected by the platform."), now=now)
+            outcomes[job.target_id] = "failed"
+        else:
+            rest.append(job)
+    refused = refuse_sensitive(session, [j.target_id for j in rest if j.mode is Mode.PUBLISH],
+                               now=now)
     for target_id in refused:
         outcomes[target_id] = "failed"
     return [j for j in rest if j.target_id not in refused]
