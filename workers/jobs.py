@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from concurrent.futures import wait
 from datetime import datetime, timedelta, timezone
 from dataclasses import replace
 from typing import Callable, Sequence
@@ -118,15 +119,19 @@ def publish_many(rt: Runtime, items: Sequence[tuple[int, datetime | None]]) -> l
     groups: dict[int, list[PublishJob]] = {}
     for job in live:  # an account's posts go out one after another, accounts side by side
         groups.setdefault(job.account_id, []).append(job)
-    if len(groups) <= 1:
-        for jobs_of_account in groups.values():
-            _in_turn(rt, jobs_of_account, due_of, stamped_at, batch, outcomes)
-    else:
-        for future in [rt.call_pool.submit(_in_turn, rt, jobs_of_account, due_of, stamped_at,
+    try:
+        if len(groups) <= 1:
+            for jobs_of_account in groups.values():
+                _in_turn(rt, jobs_of_account, due_of, stamped_at, batch, outcomes)
+        else:
+            futures = [rt.call_pool.submit(_in_turn, rt, jobs_of_account, due_of, stamped_at,
                                            batch, outcomes)
-                       for jobs_of_account in groups.values()]:
-            future.result()
-    batch.flush()
+                       for jobs_of_account in groups.values()]
+            wait(futures)  # every account's turn ends before the results are written
+            for future in futures:
+                future.result()  # the first error, if any, once the rest is recorded
+    finally:
+        batch.flush()  # what reached the platform is recorded even if another account failed
     return [outcomes.get(i, "skipped") for i, _ in items]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from content_queue.models import AuditEvent, PostTarget, SocialAccount
@@ -116,3 +117,25 @@ def test_a_chunks_accounts_publish_side_by_side_each_in_its_own_order(db, factor
             [f"{account.handle} post {n}" for n in range(3)]
     rows = _targets(db, [i for i, _ in items])
     assert all(rows[i].published_at >= due for i, due in items)
+
+
+def test_an_account_whose_turn_breaks_does_not_lose_what_the_others_published(
+        db, factory, sim, rt, monkeypatch):
+    good, bad = (factory.account("sandbox", api_base_url=f"{sim.url}/sandbox") for _ in "gb")
+    items = [(claimed_target(db, factory, account, f"{account.handle} post {n}"), None)
+             for n, account in enumerate((good, bad, good))]
+    real = rt.connector
+
+    def connector(platform, handle, *rest):
+        if handle == bad.handle:
+            raise RuntimeError("a bug in a connector")
+        return real(platform, handle, *rest)
+
+    monkeypatch.setattr(rt, "connector", connector)
+    with pytest.raises(RuntimeError, match="a bug in a connector"):
+        publish_many(rt, items)  # the task fails, as any unexpected error does
+
+    rows = _targets(db, [i for i, _ in items])
+    assert [rows[i].status for i, _ in items] == ["published", "publishing", "published"]
+    assert rows[items[1][0]].attempt_started_at is not None  # the reaper reconciles it later
+    assert len(sim.posts("sandbox")) == 2
