@@ -88,11 +88,12 @@ RESTAMP_SHARE = 0.25
 def publish_many(rt: Runtime, items: Sequence[tuple[int, datetime | None]]) -> list[str]:
     """Publish a chunk of claimed targets, each at most once, in the order they are due.
 
-    One transaction stamps the whole chunk (:func:`content_queue.publishing.start_attempts`),
-    one read checks the guard for all of it, the platform calls follow (each waiting for its
-    due instant and checking for an incident pause right before; one account's one after
-    another, different accounts side by side on the runtime's call pool), and the results are
-    written together, a few at a time. Returns what happened to each item, in the given order.
+    One transaction stamps the whole chunk (:func:`content_queue.publishing.start_attempts`)
+    and, with what it read, fails the targets the guard refuses or whose account needs
+    reconnecting. The platform calls follow, each waiting for its due instant and checking for
+    an incident pause right before: one account's one after another, different accounts side
+    by side on the runtime's call pool. The results are written together, a few at a time.
+    Returns what happened to each item, in the given order.
     """
     items = [(int(i), d) for i, d in items]
     due_of: dict[int, datetime | None] = {}
