@@ -6,7 +6,7 @@ Screenshots go to ``test-artifacts/calendar/``."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
 import pytest

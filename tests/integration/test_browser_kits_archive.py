@@ -7,7 +7,6 @@ Set ``TENFOUR_SCREENSHOTS=<dir>`` to keep a screenshot of each step.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import zipfile

@@ -8,14 +8,14 @@ refused row by row with nothing created. Screenshots go to ``test-artifacts/week
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
-from content_queue.models import Post, PostTarget, PostTemplate, User
+from content_queue.models import Post, PostTarget, PostTemplate
 from content_queue.timeutil import utc_to_local
 from tests.conftest import utcnow
 from tests.integration.browser_support import account_checkbox, compose, login, serve

@@ -12,7 +12,6 @@ import hmac
 import json
 import socket
 import threading
-from dataclasses import replace
 from datetime import timedelta
 from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer

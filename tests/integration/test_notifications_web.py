@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from content_queue.models import Post, PostTarget, SocialAccount, User
+from content_queue.models import User
 from content_queue.notifications import notify
 from content_queue.services import queue_post
 from tests.integration.helpers import utcnow

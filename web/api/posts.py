@@ -13,11 +13,9 @@ from content_queue.media import MAX_MEDIA
 from content_queue.models import AUTHOR_ROLES
 from content_queue.reading import list_posts
 from content_queue.services import (
-    approve_post,
     cancel_post,
     get_post,
     queue_post,
-    reject_post,
     reschedule_post,
 )
 from content_queue.services import MAX_ACCOUNTS, MAX_TEXT

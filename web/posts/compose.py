@@ -20,7 +20,6 @@ from content_queue.media import MAX_ALT, MAX_UPLOAD, FORMATS, get_media, store_m
 from content_queue.models import MediaAsset
 from content_queue.platforms import RULES
 from content_queue.campaigns import list_campaigns
-from content_queue.services import queue_post
 from web.calendar.compose_options import queue_from_form, when_from_options  # issue 8 calendar
 from content_queue.states import Status
 from web.campaigns.costs import price_table

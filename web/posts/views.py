@@ -15,10 +15,8 @@ from content_queue.reading import list_posts, post_status
 from content_queue.services import (
     CANCELABLE,
     RESCHEDULABLE,
-    approve_post,
     cancel_post,
     get_post,
-    reject_post,
     reschedule_post,
     retry_target,
     submit_post,

@@ -36,7 +36,6 @@ from content_queue.notifications import (
 )
 from content_queue.ports import Permanent
 from content_queue.publishing import record_error
-from content_queue.states import Status
 from tests.unit.conftest import NOW
 
 
