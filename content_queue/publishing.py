@@ -87,15 +87,7 @@ def start_attempt(session: Session, target_id: int, *, now: datetime,
     earlier = target.attempt_started_at
     if earlier is not None and now - earlier < presumed_dead_after:
         return PublishJob(target_id, Mode.SKIP)
-    stamp = PostTarget.attempt_started_at
-    stamped = session.execute(
-        update(PostTarget)
-        .where(PostTarget.id == target_id, PostTarget.status == Status.PUBLISHING.value,
-               stamp.is_(None) if earlier is None else stamp == earlier)
-        .values(attempt_started_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if stamped != 1:
+    if target_id not in restamp(session, [target_id], earlier, now):
         return PublishJob(target_id, Mode.SKIP)
     session.refresh(target)
     return _job(target, earlier, media_url)
@@ -151,14 +143,7 @@ def start_attempts(session: Session, target_ids: Sequence[int], *, now: datetime
     fresh = {i for i, t in targets.items()
              if t.status == Status.PUBLISHING.value and t.attempt_started_at is None}
     if fresh:
-        won = set(session.scalars(
-            update(PostTarget)
-            .where(PostTarget.id.in_(fresh), PostTarget.status == Status.PUBLISHING.value,
-                   PostTarget.attempt_started_at.is_(None))
-            .values(attempt_started_at=now, updated_at=now)
-            .returning(PostTarget.id)
-            .execution_options(synchronize_session=False)))
-        for i in won:
+        for i in restamp(session, sorted(fresh), None, now):
             target = targets[i]
             set_committed_value(target, "attempt_started_at", now)
             set_committed_value(target, "updated_at", now)
@@ -171,18 +156,21 @@ def start_attempts(session: Session, target_ids: Sequence[int], *, now: datetime
     return jobs
 
 
-def restamp(session: Session, target_ids: Sequence[int], earlier: datetime,
+def restamp(session: Session, target_ids: Sequence[int], earlier: datetime | None,
             now: datetime) -> set[int]:
-    """Renew the stamps (``earlier`` → ``now``) of targets a delivery has stamped but not yet
-    sent (a chunk whose earlier calls were slow), so the reaper never takes them for abandoned
-    while they wait their turn. Returns the ids that are still this delivery's."""
+    """Stamp the attempts of targets in ``publishing`` whose stamp is still ``earlier`` (None:
+    never started) with ``now``, in one conditional ``UPDATE … RETURNING``; returns the ids this
+    delivery won. Every stamp goes through here: a first attempt, a reconcile after a stamp
+    presumed dead, and a chunk renewing the stamps of targets still waiting their turn behind
+    slow calls (so the reaper never takes them for abandoned)."""
     if not target_ids:
         return set()
+    stamp = PostTarget.attempt_started_at
     return set(session.scalars(
         update(PostTarget)
         .where(PostTarget.id.in_(list(target_ids)),
                PostTarget.status == Status.PUBLISHING.value,
-               PostTarget.attempt_started_at == earlier)
+               stamp.is_(None) if earlier is None else stamp == earlier)
         .values(attempt_started_at=now, updated_at=now)
         .returning(PostTarget.id)
         .execution_options(synchronize_session=False)))

@@ -90,8 +90,7 @@ def transition_many(
     to = check_transition(current, to)
     if to == Status.SCHEDULED or to.value in TARGET_STATUS_EVENTS:
         raise ValueError(f"move targets to {to.value} one by one with transition()")
-    moved: list[int] = []
-    audits: list[dict[str, Any]] = []
+    moved: list[tuple[int, dict[str, Any]]] = []
     for target_id, values, details in moves:
         result = session.execute(
             update(PostTarget)
@@ -99,13 +98,18 @@ def transition_many(
             .values(status=to.value, updated_at=now, **values)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:
-            continue
-        moved.append(target_id)
-        audits.append({"actor_id": None, "action": f"target.{to.value}",
-                       "entity_type": "post_target", "entity_id": target_id,
-                       "details": {"from": current.value, "to": to.value, **details},
-                       "created_at": now})
-    if audits:
-        session.execute(insert(AuditEvent), audits)
-    return moved
+        if result.rowcount == 1:
+            moved.append((target_id, {"from": current.value, "to": to.value, **details}))
+    audit_targets(session, moved, f"target.{to.value}", now)
+    return [target_id for target_id, _ in moved]
+
+
+def audit_targets(session: Session, entries: Sequence[tuple[int, dict[str, Any]]],
+                  action: str, now: datetime) -> None:
+    """One multi-row audit INSERT for ``(target_id, details)`` pairs moved by the system (no
+    actor), instead of flushing one object per target."""
+    if entries:
+        session.execute(insert(AuditEvent), [
+            {"actor_id": None, "action": action, "entity_type": "post_target",
+             "entity_id": int(target_id), "details": details, "created_at": now}
+            for target_id, details in entries])

@@ -14,14 +14,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable, Mapping, Sequence
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from content_queue.budgets import DEFAULT_BUDGETS, Budget, defer_over_budget
 from content_queue.db import Database
-from content_queue.models import AuditEvent, PostTarget
+from content_queue.models import PostTarget
 from content_queue.pauses import hold_paused_targets, pauses_due_to_resume, resume_due_pauses
 from content_queue.states import Status
+from content_queue.transitions import audit_targets
 
 Enqueue = Callable[[Sequence[int]], None]
 
@@ -54,18 +55,6 @@ class TickResult:
     deferred: list[int] = field(default_factory=list)
 
 
-def _audit_many(session: Session, ids: Sequence[int], action: str, now: datetime,
-                details: dict) -> None:
-    """One multi-row INSERT (executemany) instead of flushing one object per target."""
-    if not ids:
-        return
-    session.execute(insert(AuditEvent), [
-        {"actor_id": None, "action": action, "entity_type": "post_target", "entity_id": int(i),
-         "details": details, "created_at": now}
-        for i in ids
-    ])
-
-
 def expire_unapproved(session: Session, now: datetime) -> list[int]:
     """A post still awaiting approval at its time is never published late without re-approval."""
     ids = list(session.scalars(
@@ -76,8 +65,9 @@ def expire_unapproved(session: Session, now: datetime) -> list[int]:
                 error_code="expired")
         .returning(PostTarget.id)
     ))
-    _audit_many(session, ids, "target.expired", now,
-                {"from": Status.AWAITING_APPROVAL.value, "to": Status.EXPIRED.value})
+    audit_targets(session, [(i, {"from": Status.AWAITING_APPROVAL.value,
+                                 "to": Status.EXPIRED.value}) for i in ids],
+                  "target.expired", now)
     return ids
 
 
@@ -113,8 +103,9 @@ def claim_due(session: Session, now: datetime, limit: int = 500, *,
         .returning(PostTarget.id, PostTarget.next_attempt_at)
     ).all()
     claimed = sorted(DueTarget(target_id, due_at) for target_id, due_at in rows)
-    _audit_many(session, claimed, "target.publishing", now,
-                {"from": Status.SCHEDULED.value, "to": Status.PUBLISHING.value})
+    audit_targets(session, [(i, {"from": Status.SCHEDULED.value,
+                                 "to": Status.PUBLISHING.value}) for i in claimed],
+                  "target.publishing", now)
     return claimed
 
 
