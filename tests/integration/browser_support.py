@@ -93,10 +93,32 @@ def _problem(page) -> str:
     return " | ".join(summary.all_inner_texts()) or "(no error message on the page)"
 
 
+LOGIN_PAGE_TIMEOUT_MS = 30_000
+
+
+def sign_out_by_cookies(page) -> None:
+    """Forget the context's session. The page is left first: a request still in flight from it
+    (the compose page's guard check, say) would otherwise set the session cookie again when its
+    answer arrives after the cookies were cleared, and the next /login would go to the dashboard."""
+    for open_page in page.context.pages:
+        open_page.goto("about:blank")
+    page.context.clear_cookies()
+
+
 def login(page, base_url: str, email: str, password: str) -> None:
     """Sign in through the login form; fails the test with the page's message if refused."""
-    page.goto(f"{base_url}/login")
-    page.get_by_label("Email").fill(email)
+    # Under a loaded full run the login page has been slow to appear after a context's cookies
+    # were cleared: wait for the document itself, then for the field, and say what was there.
+    response = page.goto(f"{base_url}/login", wait_until="domcontentloaded",
+                         timeout=LOGIN_PAGE_TIMEOUT_MS)
+    email_field = page.get_by_label("Email")
+    try:
+        email_field.wait_for(state="visible", timeout=LOGIN_PAGE_TIMEOUT_MS)
+    except Exception as exc:
+        status = response.status if response is not None else "no response"
+        raise AssertionError(f"the login page at {page.url} (HTTP {status}) showed no Email field: "
+                             f"{page.locator('body').inner_text()[:300]!r}") from exc
+    email_field.fill(email)
     page.get_by_label("Password").fill(password)
     with page.expect_navigation():
         page.get_by_role("button", name="Sign in").click()

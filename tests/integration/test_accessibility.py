@@ -25,7 +25,7 @@ from content_queue.post_templates import create_template
 from content_queue.services import queue_post
 from tests.conftest import utcnow
 from tests.integration.approvals_support import waiting_post_with_review_link
-from tests.integration.browser_support import login, serve
+from tests.integration.browser_support import login, serve, sign_out_by_cookies
 
 pytestmark = pytest.mark.xdist_group("browser-accessibility")
 
@@ -141,7 +141,7 @@ def test_every_page_passes_axe_and_loads_nothing_from_outside(app, seeded, chrom
                     problems.append(f"{url}: {violation['id']} ({violation['impact']}): "
                                     f"{violation['help']} at {targets}")
         # The sign-in page, signed out.
-        page.context.clear_cookies()
+        sign_out_by_cookies(page)
         page.goto(base_url + "/login")
         result = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
         problems += [f"/login: {v['id']} ({v['impact']}): {v['help']}"

@@ -15,7 +15,8 @@ import pytest
 from content_queue.models import Post, PostComment
 from content_queue.timeutil import utc_to_local
 from tests.conftest import utcnow
-from tests.integration.browser_support import axe_problems, compose, login, serve, watched_context
+from tests.integration.browser_support import (axe_problems, compose, login, serve,
+                                               sign_out_by_cookies, watched_context)
 
 pytestmark = pytest.mark.browser
 
@@ -152,7 +153,7 @@ def test_approve_reject_notify_review_link_and_bidi_in_the_browser(app, db, fact
         assert "Director Ruiz" in page.locator("#comments").inner_text()
         _shot(page, "post-approved-by-review-link")
         admin_page = visitor_ctx.new_page()
-        visitor_ctx.clear_cookies()
+        sign_out_by_cookies(admin_page)
         login(admin_page, base_url, admin.email, factory.password)
         admin_page.goto(f"{base_url}/approvals/rules")
         admin_page.get_by_label("Every post needs a second person").check()

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from content_queue.footer import DEFAULT_FOOTER
 from content_queue.models import Agency, AuditEvent, GuardOverride, Post
-from tests.integration.browser_support import account_checkbox, login, serve
+from tests.integration.browser_support import account_checkbox, login, serve, sign_out_by_cookies
 from tests.integration.helpers import X_CREDENTIALS
 from tests.integration.test_accessibility import WCAG_TAGS
 
@@ -76,7 +76,7 @@ def test_guard_stops_highlights_and_an_approver_overrides(app, db, factory, chro
             post_id = s.scalars(select(Post.id).where(Post.text == text)).one()
 
         # The approver sees the marked words on the post page and overrides in writing.
-        context.clear_cookies()
+        sign_out_by_cookies(page)
         login(page, base_url, approver.email, factory.password)
         page.goto(f"{base_url}/posts/{post_id}")
         assert page.locator("#guard mark.guard-mark").first.inner_text().startswith("CAD 24-018812")
