@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 import click
 
+from tenfour import gc_tuning
 from tenfour.config import Settings, load_settings, make_private_dir
 
 
@@ -81,6 +82,7 @@ def worker(concurrency: int | None, pool: str | None, loglevel: str) -> None:
         _setup_logging(replace(settings, log_level=loglevel.upper()))
         keep_celery_off_the_root_logger()
     celery_app = _celery(settings)
+    _settle_once_started()
     celery_app.worker_main([
         "worker", "-Q", "publish,default", "-l", loglevel,
         "-P", pool or settings.worker_pool,
@@ -99,7 +101,17 @@ def scheduler() -> None:
     _celery(settings)
     loop = SchedulerLoop(get_runtime())
     loop.install_signal_handlers()
+    gc_tuning.settle()  # short full collections: a pause here delays every claim
     loop.run_forever()
+
+
+def _settle_once_started() -> None:
+    """Short full collections in the worker (see :mod:`tenfour.gc_tuning`): in the main
+    process once it is ready (the thread pool runs tasks there), and in each prefork child."""
+    from celery.signals import worker_process_init, worker_ready
+
+    worker_ready.connect(lambda **_: gc_tuning.settle(), weak=False)
+    worker_process_init.connect(lambda **_: gc_tuning.settle(), weak=False)
 
 
 @main.command(help="The loopback platform simulator (sandbox feed and platform APIs).")

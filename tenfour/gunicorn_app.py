@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gunicorn.app.base import BaseApplication
 
+from tenfour import gc_tuning
 from tenfour.config import Settings
 from tenfour.logging_setup import gunicorn_logconfig
 
@@ -23,6 +24,10 @@ class _App(BaseApplication):
         from tenfour.wsgi import build_app
 
         return build_app(self.settings)
+
+
+def _settle(_worker) -> None:
+    gc_tuning.settle()
 
 
 def serve(settings: Settings, *, workers: int = 2, threads: int = 4) -> None:
@@ -45,4 +50,6 @@ def serve(settings: Settings, *, workers: int = 2, threads: int = 4) -> None:
         # gunicorn 27's control socket defaults to one path per user ($HOME/.gunicorn), which
         # two Tenfour instances on one machine would fight over; nothing here uses it.
         "control_socket_disable": True,
+        # Short full collections in each web worker once the app is loaded (tenfour.gc_tuning).
+        "post_worker_init": _settle,
     }).run()
