@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable, Sequence
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.orm import Session
 
 from content_queue.engagement import PollBatch, record_engagement
@@ -134,21 +134,58 @@ def has_unscheduled_targets(session: Session, *, now: datetime,
     return session.execute(_unscheduled(now, offsets).limit(1)).first() is not None
 
 
+#: Targets given their schedule row per statement (and per transaction in the worker): a
+#: burst's thousands of newly published targets never hold the write lock for long.
+SCHEDULE_BATCH = 500
+
+
 def schedule_new_targets(session: Session, *, now: datetime,
                          offsets: Sequence[timedelta] = DEFAULT_OFFSETS) -> int:
     """Give recently published targets (with a platform id) their schedule row."""
-    rows = session.execute(_unscheduled(now, offsets).order_by(PostTarget.id)).all()
-    made = 0
+    made, after_id = 0, 0
+    while after_id is not None:
+        count, after_id = schedule_some_targets(session, now=now, offsets=offsets,
+                                                after_id=after_id)
+        made += count
+    return made
+
+
+def schedule_targets(session: Session, target_ids: Sequence[int], *, now: datetime,
+                     offsets: Sequence[timedelta] = DEFAULT_OFFSETS) -> int:
+    """Schedule these just-published targets (those without a row yet), in the transaction
+    that recorded them: the periodic :func:`schedule_new_targets` then has nothing to do after
+    a burst, instead of writing thousands of rows at once while posts are being stamped."""
+    if not target_ids:
+        return 0
+    return _insert_schedule(session, session.execute(
+        _unscheduled(now, offsets).where(PostTarget.id.in_(list(target_ids)))).all(),
+        now=now, offsets=offsets)
+
+
+def _insert_schedule(session: Session, rows, *, now: datetime,
+                     offsets: Sequence[timedelta]) -> int:
+    values = []
     for target_id, account_id, published_at, agency_id in rows:
         due = first_poll(published_at, offsets, now)
-        if due is None:
-            continue
-        session.add(EngagementPoll(target_id=target_id, agency_id=agency_id,
-                                   account_id=account_id, published_at=published_at,
-                                   next_poll_at=due, polls_done=0, failures=0))
-        made += 1
-    session.flush()
-    return made
+        if due is not None:
+            values.append({"target_id": target_id, "agency_id": agency_id,
+                           "account_id": account_id, "published_at": published_at,
+                           "next_poll_at": due, "polls_done": 0, "failures": 0})
+    if values:
+        session.execute(insert(EngagementPoll), values)
+    return len(values)
+
+
+def schedule_some_targets(session: Session, *, now: datetime,
+                          offsets: Sequence[timedelta] = DEFAULT_OFFSETS, after_id: int = 0,
+                          limit: int = SCHEDULE_BATCH) -> tuple[int, int | None]:
+    """Schedule up to ``limit`` of the unscheduled targets with an id above ``after_id``, in
+    one multi-row insert. Returns how many rows were made and the id to go on after (``None``
+    when there are no more). Targets too old for any checkpoint are passed over."""
+    rows = session.execute(_unscheduled(now, offsets).where(PostTarget.id > after_id)
+                           .order_by(PostTarget.id).limit(limit)).all()
+    made = _insert_schedule(session, rows, now=now, offsets=offsets)
+    return made, (rows[-1][0] if len(rows) == limit else None)
 
 
 def accounts_due(session: Session, *, now: datetime) -> list[int]:

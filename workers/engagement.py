@@ -15,34 +15,31 @@ from content_queue.accounts import mark_reconnect_needed
 from content_queue.engagement import PollBatch
 from content_queue.feedback import record_replies  # issue 9: classified, emergencies alerted
 from content_queue.engagement_schedule import (
-    DEFAULT_OFFSETS,
     accounts_due,
     claim_due,
     has_unscheduled_targets,
     record_failed_poll,
     record_polled,
-    schedule_new_targets,
+    schedule_some_targets,
 )
 from content_queue.models import SocialAccount
 from content_queue.ports import AuthExpired, ConnectorError, PlatformConnector, RateLimited
-from workers.jobs import save_refreshed_credentials, utcnow
+from workers.jobs import engagement_offsets, save_refreshed_credentials, utcnow
 from workers.runtime import Runtime
 
 log = logging.getLogger("tenfour.worker")
 
 
-def _offsets(rt: Runtime):
-    return tuple(getattr(rt.settings, "engagement_poll_after", None) or DEFAULT_OFFSETS)
-
-
 def poll_engagement_batches(rt: Runtime) -> list[int]:
     """Schedule newly published targets, then list the accounts with targets due."""
-    now, offsets = utcnow(), _offsets(rt)
+    now, offsets = utcnow(), engagement_offsets(rt)
     with rt.db.session_scope(write=False) as session:
         new = has_unscheduled_targets(session, now=now, offsets=offsets)
-    if new:
+    after_id: int | None = 0
+    while new and after_id is not None:  # short write transactions, a batch each
         with rt.db.session_scope() as session:
-            schedule_new_targets(session, now=now, offsets=offsets)
+            _made, after_id = schedule_some_targets(session, now=now, offsets=offsets,
+                                                    after_id=after_id)
     with rt.db.session_scope(write=False) as session:
         return accounts_due(session, now=now)
 
@@ -67,7 +64,7 @@ def poll_account(rt: Runtime, account_id: int) -> int:
         with rt.db.session_scope() as session:
             record_failed_poll(session, batch.targets.values(), error.message, now=utcnow(),
                                retry_at=error.retry_at if isinstance(error, RateLimited) else None,
-                               offsets=_offsets(rt))
+                               offsets=engagement_offsets(rt))
             if isinstance(error, AuthExpired):
                 mark_reconnect_needed(session, session.get(SocialAccount, account_id),
                                       error.message, now=utcnow())
@@ -78,7 +75,7 @@ def poll_account(rt: Runtime, account_id: int) -> int:
         save_refreshed_credentials(rt, session, account_id, connector)
         for target_id, found in replies.items():
             record_replies(session, target_id, found, now=utcnow())
-        outcome = record_polled(session, batch, metrics, now=utcnow(), offsets=_offsets(rt))
+        outcome = record_polled(session, batch, metrics, now=utcnow(), offsets=engagement_offsets(rt))
     if outcome.missing:
         log.warning("engagement poll: %d posts not returned by the platform",
                     len(outcome.missing), extra={**fields, "target_ids": list(outcome.missing)})

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content_queue.accounts import mark_reconnect_needed, store_refreshed_credentials
+from content_queue.engagement_schedule import DEFAULT_OFFSETS, schedule_targets
 from content_queue.models import SocialAccount
 from content_queue.pauses import any_pause_active, hold_if_paused, pause_for_target
 from content_queue.outcomes import (
@@ -50,6 +51,11 @@ log = logging.getLogger("tenfour.worker")
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def engagement_offsets(rt: Runtime) -> tuple[timedelta, ...]:
+    """When published targets are polled for engagement (ENGAGEMENT_POLL_AFTER)."""
+    return tuple(getattr(rt.settings, "engagement_poll_after", None) or DEFAULT_OFFSETS)
 
 
 def wait_until_due(due_at: datetime | None, *, clock: Callable[[], datetime] | None = None,
@@ -208,8 +214,10 @@ class _Results:
         if not pending:
             return
         with self.rt.db.session_scope() as session:
-            record_results(session, [(job.target_id, result) for job, result, _, _ in pending],
-                           now=utcnow())
+            now = utcnow()
+            moved = record_results(session, [(job.target_id, result)
+                                             for job, result, _, _ in pending], now=now)
+            schedule_targets(session, moved, now=now, offsets=engagement_offsets(self.rt))
         for _job, result, _outcome, fields in pending:
             log.info("published %s", result.permalink, extra=fields)
 

@@ -88,6 +88,20 @@ def claimed_target(db, factory, account, text: str, **values) -> int:
         return target.id
 
 
+def date_back_publication(db, target_ids, ago) -> None:
+    """As if the targets had gone out ``ago`` and the engagement schedule had not seen them
+    yet (the worker schedules a target's polls when it records it; the periodic poll
+    schedules the rest, late ones due at once)."""
+    from sqlalchemy import delete, update
+
+    from content_queue.models import EngagementPoll, PostTarget
+
+    with db.session_scope() as s:
+        s.execute(update(PostTarget).where(PostTarget.id.in_(list(target_ids)))
+                  .values(published_at=utcnow() - ago))
+        s.execute(delete(EngagementPoll).where(EngagementPoll.target_id.in_(list(target_ids))))
+
+
 def count_rows(db, model) -> int:
     """How many rows ``model``'s table holds now (to prove a refusal stored nothing)."""
     with db.session_scope(write=False) as s:

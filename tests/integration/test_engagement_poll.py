@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from content_queue.models import EngagementPoll, EngagementSnapshot, PostTarget, User
 from content_queue.services import queue_post
-from tests.integration.helpers import assert_api_error, utcnow, wait_until
+from tests.integration.helpers import assert_api_error, date_back_publication, utcnow, wait_until
 from workers.jobs import publish_one
 
 MASTODON_CREDENTIALS = {"instance_url": "https://mastodon.example",
@@ -29,9 +29,7 @@ def _published(db, factory, rt, account, text: str, *, ago: timedelta) -> int:
         s.execute(update(PostTarget).where(PostTarget.id == target_id)
                   .values(status="publishing", claimed_at=utcnow(), attempts=1))
     assert publish_one(rt, target_id) == "published"
-    with db.session_scope() as s:
-        s.execute(update(PostTarget).where(PostTarget.id == target_id)
-                  .values(published_at=utcnow() - ago))
+    date_back_publication(db, [target_id], ago)
     return target_id
 
 

@@ -20,10 +20,10 @@ from content_queue.models import (
 )
 from content_queue.services import queue_post
 from tests.integration.harnesses.x import oauth2_credentials
-from tests.integration.helpers import utcnow
+from tests.integration.helpers import date_back_publication, utcnow
 from tests.integration.web_client import login_client
 from workers.engagement import poll_account, poll_engagement_batches
-from workers.jobs import check_account, publish_one
+from workers.jobs import check_account, engagement_offsets, publish_one
 
 
 def _claimed_target(db, factory, account, text: str) -> int:
@@ -74,6 +74,20 @@ def test_a_redelivered_task_after_a_lost_worker_reconciles_instead_of_reposting(
         target = s.get(PostTarget, target_id)
         assert target.status == "published"
         assert target.platform_post_id == sim.posts()[0]["id"]
+
+
+def test_a_published_target_has_its_engagement_polls_scheduled_when_recorded(db, factory, sim,
+                                                                             rt):
+    account = factory.account("sandbox", api_base_url=f"{sim.url}/sandbox")
+    target_id = _claimed_target(db, factory, account, "Scheduled with its result")
+    assert publish_one(rt, target_id) == "published"
+    with db.session_scope(write=False) as s:
+        row = s.get(EngagementPoll, target_id)
+        target = s.get(PostTarget, target_id)
+        assert row is not None, "the worker's result write schedules the first poll"
+        assert (row.account_id, row.published_at) == (account.id, target.published_at)
+        assert row.next_poll_at == target.published_at + engagement_offsets(rt)[0]
+        assert row.agency_id == target.post.agency_id
 
 
 def test_engagement_is_polled_in_one_batch_and_stored(db, factory, sim, rt):
@@ -130,9 +144,7 @@ def test_community_replies_are_stored_once_and_shown_on_the_post(db, factory, si
 def _published_ago(db, target_ids: list[int], ago: timedelta) -> None:
     """As if the targets had gone out ``ago`` (engagement is polled on a schedule after
     publishing: +1 h, +24 h, +7 d, +30 d)."""
-    with db.session_scope() as s:
-        s.execute(update(PostTarget).where(PostTarget.id.in_(target_ids))
-                  .values(published_at=utcnow() - ago))
+    date_back_publication(db, target_ids, ago)
 
 
 def _target_platform_id(db, target_id: int) -> str:

@@ -25,6 +25,7 @@ from content_queue.engagement_schedule import (
     record_failed_poll,
     record_polled,
     schedule_new_targets,
+    schedule_some_targets,
 )
 from content_queue.models import EngagementPoll, EngagementSnapshot, PostTarget
 from content_queue.ports import Metrics
@@ -118,6 +119,21 @@ def test_a_published_target_is_due_at_each_checkpoint_and_not_between(session, m
     assert (poll.next_poll_at, poll.polls_done) == (None, 4)
     assert due_targets(session, now=NOW + 365 * D) == []
     assert len(session.scalars(select(EngagementSnapshot)).all()) == 4
+
+
+def test_a_burst_of_new_targets_is_scheduled_a_batch_at_a_time(session, make) -> None:
+    account = make.account()
+    targets = [_published(make, account, f"p{i}") for i in range(5)]
+    made, after_id, batches = [], 0, 0
+    while after_id is not None:  # as the worker does: one transaction per batch
+        count, after_id = schedule_some_targets(session, now=NOW, offsets=OFFSETS,
+                                                after_id=after_id, limit=2)
+        made.append(count)
+        batches += 1
+        assert batches <= 3, "the batches must move on, never read the same rows again"
+    assert made == [2, 2, 1]
+    assert all(_poll(session, t).next_poll_at == NOW + H for t in targets)
+    assert schedule_some_targets(session, now=NOW, offsets=OFFSETS) == (0, None)
 
 
 def test_a_late_poll_answers_every_checkpoint_it_missed_with_one_snapshot(session, make) -> None:
