@@ -95,6 +95,10 @@ CHUNK_WINDOW = timedelta(milliseconds=250)
 #: MAX_ETA ahead: far inside Redis' visibility timeout), not in a pool thread.
 MIN_ETA = timedelta(milliseconds=20)
 MAX_ETA = timedelta(seconds=2)
+#: A chunk starts this long before its first target is due: its stamping transaction and the
+#: guard's last look (tens of milliseconds on SQLite under load) are done by then, and the
+#: worker waits the rest. Starting at the due instant made every first target that late.
+PREPARE_LEAD = timedelta(milliseconds=200)
 
 
 def _due(target) -> datetime | None:
@@ -124,13 +128,13 @@ def _same_window(first, target) -> bool:
 
 
 def chunk_eta(chunk: Sequence[int], now: datetime) -> datetime | None:
-    """When the worker should start a message: its first target's due instant, if that is a
-    little (``MIN_ETA`` to ``MAX_ETA``) ahead; otherwise at once."""
+    """When the worker should start a message: ``PREPARE_LEAD`` before its first target's due
+    instant, if that is a little (``MIN_ETA`` to ``MAX_ETA``) ahead; otherwise at once."""
     dues = [d for d in map(_due, chunk) if d is not None]
     if not dues:
         return None
-    first = min(dues)
-    return first if MIN_ETA < first - now <= MAX_ETA else None
+    start = min(dues) - PREPARE_LEAD
+    return start if MIN_ETA < start - now <= MAX_ETA else None
 
 
 def enqueue_publish(target_ids: Sequence[int]) -> None:

@@ -92,12 +92,16 @@ def test_a_chunk_claimed_ahead_waits_in_the_workers_timer_never_long(monkeypatch
                         lambda args, producer, eta: sent.append((args[0], eta)))
 
     tasks.enqueue_publish([DueTarget(1, soon), DueTarget(2, now - timedelta(seconds=1)),
-                           DueTarget(3, later), 4])
+                           DueTarget(3, later), 4,
+                           DueTarget(5, now + tasks.PREPARE_LEAD + timedelta(milliseconds=5))])
 
     etas = {items[0][0]: eta for items, eta in sent}
-    assert etas[1] == soon  # a little ahead: the worker's timer holds it
+    # A little ahead: the worker's timer holds it, and starts it early enough to have it
+    # stamped before it is due (the worker waits the rest).
+    assert etas[1] == soon - tasks.PREPARE_LEAD
     assert etas[2] is None and etas[4] is None  # due already: at once
     assert etas[3] is None  # never a long ETA (the worker waits; a claim is ~1 s ahead)
+    assert etas[5] is None  # its preparation would start now anyway: at once
 
 
 def test_a_chunk_holds_only_targets_due_close_together():
