@@ -131,9 +131,15 @@ def publish_many(rt: Runtime, items: Sequence[tuple[int, datetime | None]]) -> l
             for jobs_of_account in groups.values():
                 _in_turn(rt, jobs_of_account, due_of, stamped_at, batch, outcomes)
         else:
-            futures = [rt.call_pool.submit(_in_turn, rt, jobs_of_account, due_of, stamped_at,
-                                           batch, outcomes)
-                       for jobs_of_account in groups.values()]
+            futures = []
+            # Each account's turn goes to the call pool when its first post is due, not before:
+            # the chunk was stamped ahead of time, and a pool thread asleep until then is one
+            # another chunk's due post cannot have.
+            for jobs_of_account in sorted(groups.values(),
+                                          key=lambda js: _sort_key(due_of[js[0].target_id])):
+                wait_until_due(due_of[jobs_of_account[0].target_id])
+                futures.append(rt.call_pool.submit(_in_turn, rt, jobs_of_account, due_of,
+                                                   stamped_at, batch, outcomes))
             wait(futures)  # every account's turn ends before the results are written
             for future in futures:
                 future.result()  # the first error, if any, once the rest is recorded
