@@ -27,7 +27,7 @@ from content_queue.migrate import upgrade
 from content_queue.models import Agency, PostTarget, SocialAccount, User
 from content_queue.states import Status
 from scheduler import tick
-from scheduler.tick import _audit_many
+from content_queue.transitions import audit_targets
 
 CLAIM = 500
 
@@ -42,7 +42,8 @@ def issue6_claim(session, now: datetime, limit: int) -> list[int]:
         update(PostTarget).where(PostTarget.id.in_(due), PostTarget.status == "scheduled")
         .values(status="publishing", claimed_at=now, attempts=PostTarget.attempts + 1,
                 updated_at=now).returning(PostTarget.id)))
-    _audit_many(session, ids, "target.publishing", now, {"from": "scheduled", "to": "publishing"})
+    audit_targets(session, [(i, {"from": "scheduled", "to": "publishing"}) for i in ids],
+                  "target.publishing", now)
     return ids
 
 
