@@ -74,6 +74,11 @@ def make_private(path: Path) -> None:
             os.chmod(file, 0o600)
 
 
+#: SQLite reads the database file through a memory map of up to this size: pages come from the
+#: OS cache every process shares, without a read() call and a copy in each connection's cache.
+MMAP_BYTES = 1 << 30
+
+
 def make_engine(url: str, *, echo: bool = False, busy_timeout: float = BUSY_TIMEOUT,
                 pool_size: int | None = None) -> Engine:
     """Create an engine; for SQLite, make its folder and set the pragmas described above.
@@ -105,6 +110,7 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout: float = BUSY_TIME
         # queued targets a claim's index updates otherwise re-read pages from the OS each tick
         # (a 500-target claim: ~40 ms instead of ~120 ms). Filled only as pages are used.
         cur.execute("PRAGMA cache_size=-32768")
+        cur.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
         cur.close()
 
     @event.listens_for(engine, "begin")
