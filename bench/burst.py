@@ -22,8 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
-from harness import (add_backend_args, backend_name, lateness, make_sandbox_accounts, pct,
-                     record, running_stack, seed_posts, simulator_texts, wait_finished)
+from harness import (CpuShares, add_backend_args, backend_name, lateness, make_sandbox_accounts,
+                     pct, record, running_stack, seed_posts, simulator_texts, wait_finished)
 
 from connectors.sandbox import SandboxConnector
 from content_queue.ports import PublishRequest
@@ -88,7 +88,8 @@ def main() -> int:
     with running_stack(args, **env) as stack, extra_workers(stack, args.worker_processes - 1):
         accounts = make_sandbox_accounts(stack, args.accounts)
         handles = [h for _, h in accounts]
-        before = ceiling(stack.sim, handles, args.targets, args.concurrency, "a")
+        with CpuShares() as ceiling_cpu:
+            before = ceiling(stack.sim, handles, args.targets, args.concurrency, "a")
         print(f"ceiling before: {before:.0f} posts/s", flush=True)
 
         due = (datetime.now(timezone.utc) + timedelta(seconds=5 + args.targets / 2000)
@@ -98,7 +99,9 @@ def main() -> int:
                          text="Burst post {i}: thank you, dispatchers.")
         wait_s = (due - datetime.now(timezone.utc)).total_seconds()
         print(f"{len(ids)} targets due at {due:%H:%M:%S} (in {wait_s:.1f} s)", flush=True)
-        counts = wait_finished(stack.database_url, ids, timeout=wait_s + 60 + args.targets / 20)
+        time.sleep(max(0.0, wait_s))
+        with CpuShares() as burst_cpu:  # from the due second to the last one recorded
+            counts = wait_finished(stack.database_url, ids, timeout=60 + args.targets / 20)
         late, rows = lateness(stack.database_url, ids)
         texts = simulator_texts(stack.sim, "Burst post")
         after = ceiling(stack.sim, handles, args.targets, args.concurrency, "b")
@@ -126,6 +129,8 @@ def main() -> int:
         f"| throughput / ceiling | {rate / best:.0%} (goal >= 80%: {'met' if rate >= 0.8 * best else 'MISSED'}) |",
         f"| lateness p50 / p99 / min | {statistics.median(late):.2f} / {pct(late, 0.99):.2f} / "
         f"{min(late):.3f} s |" if late else "| lateness | none published |",
+        f"| cores used during the ceiling (before) | {ceiling_cpu.line()} |",
+        f"| cores used during the burst | {burst_cpu.line()} |",
     ]
     record("Burst (bench/burst.py)", backend, lines, enabled=not args.no_record)
     return 0 if ok else 1

@@ -364,3 +364,49 @@ def simulator_texts(sim: str, prefix: str) -> list[str]:
     posts = requests.get(f"{sim}/_sim/posts", params={"platform": "sandbox"},
                          timeout=60).json()["posts"]
     return [p["text"] for p in posts if p["text"].startswith(prefix)]
+
+
+#: Which part of the stack a process is, by its command line (first match wins).
+ROLES = (("tenfour worker", "worker"), ("tenfour scheduler", "scheduler"),
+         ("tenfour web", "web"), ("gunicorn", "web"), ("-m simulator", "simulator"),
+         ("tenfour simulator", "simulator"), ("redis-server", "redis"), ("postgres", "postgres"))
+
+
+def _cpu_by_role() -> dict[str, float]:
+    """CPU seconds used so far by each role's processes on this machine (from /proc), with
+    this bench process as ``bench`` (where the ceiling's client runs)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        role = "bench" if int(entry.name) == os.getpid() else \
+            next((r for key, r in ROLES if key in cmdline), None)
+        if role:
+            out[role] = out.get(role, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+class CpuShares:
+    """Cores each part of the stack used while the block ran: ``with CpuShares() as cpu: …``,
+    then ``cpu.line()``. Where a burst's time goes on a small machine is mostly a question of
+    who had the CPUs."""
+
+    def __enter__(self) -> "CpuShares":
+        self.start, self.t0 = _cpu_by_role(), time.monotonic()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        end, wall = _cpu_by_role(), time.monotonic() - self.t0
+        self.cores = {role: max(0.0, end.get(role, 0.0) - self.start.get(role, 0.0)) / wall
+                      for role in end}
+
+    def line(self) -> str:
+        parts = [f"{role} {cores:.2f}" for role, cores in
+                 sorted(self.cores.items(), key=lambda kv: -kv[1]) if cores >= 0.01]
+        return ", ".join(parts) + f" (of {os.cpu_count()})"
