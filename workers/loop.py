@@ -67,8 +67,11 @@ class SchedulerLoop:
              lambda: resend_undelivered(self.rt, self.tasks.enqueue_notifications)),
         )
 
-    def run_once(self) -> None:
+    def run_once(self) -> bool:
+        """One tick and the periodic steps due; True when the claim was full (more may be
+        due, so the loop claims again at once instead of waiting for the next tick)."""
         failed: list[str] = []
+        full = False
         now = datetime.now(timezone.utc)
         try:
             result = tick(self.rt.db, now, self.tasks.enqueue_publish,
@@ -81,6 +84,7 @@ class SchedulerLoop:
             failed.append("tick")
         else:
             self.heartbeat.beat(now)
+            full = len(result.claimed) >= self.rt.settings.claim_batch_size
             if result.claimed or result.expired:
                 log.info("tick: claimed %d, expired %d", len(result.claimed),
                          len(result.expired),
@@ -98,6 +102,7 @@ class SchedulerLoop:
             self._last[name] = mono
         if failed:
             raise StepsFailed(", ".join(failed))
+        return full
 
     def run_forever(self) -> None:
         interval = self.rt.settings.scheduler_tick_seconds

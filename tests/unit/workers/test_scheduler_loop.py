@@ -21,6 +21,7 @@ class BrokerDown(ConnectionError):
 class Settings:
     claim_batch_size: int = 500
     claim_ahead_seconds: float = 0.0
+    scheduler_tick_seconds: float = 0.25
     engagement_poll_seconds: float = 3600.0
     feedback_poll_seconds: float = 3600.0  # issue 9 reply poll
     reap_every_seconds: float = 0.0  # every tick, for the test
@@ -112,6 +113,24 @@ def test_the_reaper_hands_on_targets_the_broker_lost_once_per_threshold(rolled_b
     assert sorted(tasks.sent) == due
     _loop(rolled_back_db, tasks, stuck_after_seconds=60.0).run_once()
     assert sorted(tasks.sent) == due  # just re-sent: not again until the threshold passes
+
+
+def test_a_full_claim_says_so_and_the_loop_claims_again_without_waiting(rolled_back_db,
+                                                                        due) -> None:
+    tasks = Tasks()
+    loop = _loop(rolled_back_db, tasks, claim_batch_size=1)
+    assert loop.run_once() is True  # one of the two due: there may be more
+    assert loop.run_once() is True
+    assert loop.run_once() is False  # nothing left
+    assert sorted(tasks.sent) == due
+
+    waits: list[float] = []
+    loop = _loop(rolled_back_db, Tasks(), claim_batch_size=1)
+    loop.stop_event.wait = lambda seconds: waits.append(seconds) or loop.stop_event.set()
+    fulls = iter([True, True, False])
+    loop.run_once = lambda: next(fulls)
+    loop.run_forever()
+    assert len(waits) == 1  # a burst is drained claim after claim; the wait comes after
 
 
 def test_a_failed_periodic_send_is_tried_again_on_the_next_tick(rolled_back_db) -> None:
