@@ -22,8 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
-from harness import (CpuShares, add_backend_args, backend_name, lateness, make_sandbox_accounts,
-                     pct, record, running_stack, seed_posts, simulator_texts, wait_finished)
+from harness import (CpuShares, add_backend_args, backend_name, claim_spread, lateness,
+                     make_sandbox_accounts, pct, record, running_stack, seed_posts,
+                     simulator_texts, wait_finished)
 
 from connectors.sandbox import SandboxConnector
 from content_queue.ports import PublishRequest
@@ -103,6 +104,7 @@ def main() -> int:
         with CpuShares() as burst_cpu:  # from the due second to the last one recorded
             counts = wait_finished(stack.database_url, ids, timeout=60 + args.targets / 20)
         late, rows = lateness(stack.database_url, ids)
+        claims = claim_spread(stack.database_url, ids)
         texts = simulator_texts(stack.sim, "Burst post")
         after = ceiling(stack.sim, handles, args.targets, args.concurrency, "b")
         print(f"ceiling after: {after:.0f} posts/s", flush=True)
@@ -129,6 +131,7 @@ def main() -> int:
         f"| throughput / ceiling | {rate / best:.0%} (goal >= 80%: {'met' if rate >= 0.8 * best else 'MISSED'}) |",
         f"| lateness p50 / p99 / min | {statistics.median(late):.2f} / {pct(late, 0.99):.2f} / "
         f"{min(late):.3f} s |" if late else "| lateness | none published |",
+        f"| claimed from / to (after the due second) | {claims[0]:.2f} / {claims[1]:.2f} s |",
         f"| cores used during the ceiling (before) | {ceiling_cpu.line()} |",
         f"| cores used during the burst | {burst_cpu.line()} |",
     ]

@@ -360,6 +360,26 @@ def lateness(database_url: str, target_ids: list[int]) -> tuple[list[float], lis
     return [(p - d).total_seconds() for d, p in rows], rows
 
 
+def claim_spread(database_url: str, target_ids: list[int]) -> tuple[float, float]:
+    """Seconds after the due instant at which the first and the last of these targets were
+    claimed: a burst claimed over most of its length means the scheduler is what limits it."""
+    from sqlalchemy import func, select
+
+    from content_queue.db import Database
+    from content_queue.models import PostTarget
+
+    db = Database(database_url)
+    try:
+        with db.session_scope(write=False) as s:
+            due, first, last = s.execute(
+                select(func.min(PostTarget.scheduled_at), func.min(PostTarget.claimed_at),
+                       func.max(PostTarget.claimed_at))
+                .where(PostTarget.id.between(min(target_ids), max(target_ids)))).one()
+    finally:
+        db.engine.dispose()
+    return (first - due).total_seconds(), (last - due).total_seconds()
+
+
 def simulator_texts(sim: str, prefix: str) -> list[str]:
     posts = requests.get(f"{sim}/_sim/posts", params={"platform": "sandbox"},
                          timeout=60).json()["posts"]
