@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Sequence
 
-from sqlalchemy import insert, update
+from sqlalchemy import case, insert, literal, update
 from sqlalchemy.orm import Session
 
 from content_queue.approval_rules import check_schedulable
@@ -72,6 +72,18 @@ def transition(
         notify_target(session, target_row, now=now)
 
 
+#: Targets one UPDATE of :func:`transition_many` moves (a CASE arm per target and column).
+MOVES_PER_STATEMENT = 100
+
+
+def _per_row(key: str, values: dict[int, Any]):
+    """``CASE id WHEN … THEN … ELSE <column> END``: each row's own value for one column, bound
+    with the column's type (UTC datetimes stored as the column stores them)."""
+    column = getattr(PostTarget, key)
+    return case(*[(PostTarget.id == target_id, literal(value, column.type))
+                  for target_id, value in values.items()], else_=column)
+
+
 def transition_many(
     session: Session,
     moves: Sequence[tuple[int, dict[str, Any], dict[str, Any]]],
@@ -81,8 +93,10 @@ def transition_many(
     now: datetime,
 ) -> list[int]:
     """Move many targets from ``current`` to ``to`` in the caller's transaction: one
-    conditional ``UPDATE`` per ``(target_id, values, details)`` and one multi-row audit insert.
-    Returns the ids moved; a target that is no longer ``current`` is skipped (no error).
+    conditional ``UPDATE … RETURNING id`` for up to ``MOVES_PER_STATEMENT`` of the
+    ``(target_id, values, details)`` (each column set per row with a ``CASE`` on the id) and
+    one multi-row audit insert. Returns the ids moved; a target that is no longer ``current``
+    is skipped (no error).
 
     For moves that need nothing per row beyond their columns: not into ``scheduled`` (the
     approval rule reads each target) nor into a status that notifies (use :func:`transition`).
@@ -90,16 +104,22 @@ def transition_many(
     to = check_transition(current, to)
     if to == Status.SCHEDULED or to.value in TARGET_STATUS_EVENTS:
         raise ValueError(f"move targets to {to.value} one by one with transition()")
-    moved: list[tuple[int, dict[str, Any]]] = []
-    for target_id, values, details in moves:
-        result = session.execute(
+    latest = {int(target_id): (values, details) for target_id, values, details in moves}
+    ids = list(latest)
+    moved_ids: set[int] = set()
+    for start in range(0, len(ids), MOVES_PER_STATEMENT):
+        part = ids[start:start + MOVES_PER_STATEMENT]
+        columns = sorted({key for i in part for key in latest[i][0]})
+        sets = {key: _per_row(key, {i: latest[i][0][key] for i in part if key in latest[i][0]})
+                for key in columns}
+        moved_ids.update(session.scalars(
             update(PostTarget)
-            .where(PostTarget.id == target_id, PostTarget.status == current.value)
-            .values(status=to.value, updated_at=now, **values)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 1:
-            moved.append((target_id, {"from": current.value, "to": to.value, **details}))
+            .where(PostTarget.id.in_(part), PostTarget.status == current.value)
+            .values(status=to.value, updated_at=now, **sets)
+            .returning(PostTarget.id)
+            .execution_options(synchronize_session=False)))
+    moved = [(i, {"from": current.value, "to": to.value, **latest[i][1]})
+             for i in ids if i in moved_ids]
     audit_targets(session, moved, f"target.{to.value}", now)
     return [target_id for target_id, _ in moved]
 
