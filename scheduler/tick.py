@@ -110,21 +110,22 @@ def claim_due(session: Session, now: datetime, limit: int = 500, *,
 
 
 def find_stuck(session: Session, now: datetime, *, unsent_after: timedelta,
-               running_after: timedelta) -> list[int]:
+               running_after: timedelta, unsent: bool = True) -> list[int]:
     """Targets in ``publishing`` whose task was lost.
 
     Never started after ``unsent_after`` (the enqueue failed, or the message was lost), or
     started but unfinished after ``running_after`` (the worker died mid-call; the task will
-    reconcile with the platform before posting again).
+    reconcile with the platform before posting again). ``unsent=False`` looks for the second
+    kind only (while the publish queue still holds messages, a target not yet started is most
+    likely waiting in it).
     """
+    stale_attempt = PostTarget.attempt_started_at <= now - running_after
+    never_started = and_(PostTarget.attempt_started_at.is_(None),
+                         PostTarget.claimed_at <= now - unsent_after)
     return list(session.scalars(
         select(PostTarget.id).where(
             PostTarget.status == Status.PUBLISHING.value,
-            or_(
-                and_(PostTarget.attempt_started_at.is_(None),
-                     PostTarget.claimed_at <= now - unsent_after),
-                PostTarget.attempt_started_at <= now - running_after,
-            ),
+            or_(never_started, stale_attempt) if unsent else stale_attempt,
         ).order_by(PostTarget.id)
     ))
 

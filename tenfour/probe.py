@@ -7,7 +7,7 @@ from datetime import datetime
 
 import redis
 
-from workers.app import DEFAULT_QUEUE, PUBLISH_QUEUE
+from workers.queues import DEFAULT_QUEUE, PUBLISH_QUEUE
 from workers.heartbeat import HEARTBEAT_KEY
 
 

@@ -15,10 +15,9 @@ from celery import Celery
 from celery.signals import worker_process_init
 
 from content_queue.notifications import deliver_after_commit
+from workers.queues import DEFAULT_QUEUE, PUBLISH_QUEUE
 from workers.runtime import Runtime, set_runtime
 
-PUBLISH_QUEUE = "publish"
-DEFAULT_QUEUE = "default"
 
 
 class BrokerNotConfigured(ValueError):

@@ -359,15 +359,30 @@ def look_up(connector: PlatformConnector, job: PublishJob) -> tuple[Lookup, str]
     return lookup, ""
 
 
-def reap_stuck_targets(rt: Runtime, enqueue: Callable[[Sequence[int]], None]) -> list[int]:
+def reap_stuck_targets(rt: Runtime, enqueue: Callable[[Sequence[int]], None], *,
+                       backlog: Callable[[], int] | None = None) -> list[int]:
     """Hand on again targets whose publish task was lost (see scheduler.find_stuck): the
     enqueue failed after the claim committed, Redis lost the message (a restart), or the worker
-    died. A duplicate message is harmless: the delivery that does not win the stamp skips."""
+    died. A duplicate message is harmless: the delivery that does not win the stamp skips.
+
+    ``backlog`` (the publish queue's length): while messages still wait there, targets never
+    started are not taken for lost, only stale attempts are: a burst of 10,000 takes longer
+    than ``STUCK_AFTER_SECONDS`` to drain, and re-sending its tail made the workers stamp-check
+    a few thousand duplicates. Once the queue is empty (or its length cannot be read), a
+    target still unsent is re-sent as before."""
     now = utcnow()
+    unsent = True
+    if backlog is not None:
+        try:
+            unsent = backlog() == 0
+        except Exception as exc:  # the broker is away: look for everything, as before
+            log.info("publish queue length unknown (%s); reaping unsent targets too",
+                     type(exc).__name__)
     with rt.db.session_scope(write=False) as session:
         ids = find_stuck(session, now,
                          unsent_after=timedelta(seconds=rt.settings.stuck_after_seconds),
-                         running_after=timedelta(seconds=rt.settings.stuck_running_after_seconds))
+                         running_after=timedelta(seconds=rt.settings.stuck_running_after_seconds),
+                         unsent=unsent)
     if ids:
         log.warning("re-enqueueing %d stuck targets", len(ids), extra={"target_ids": ids})
         enqueue(ids)

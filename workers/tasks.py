@@ -22,6 +22,7 @@ from workers.jobs import (
     reap_stuck_targets,
 )
 from workers.notify_delivery import MAX_RETRIES, DeliveryFailed, deliver, retry_countdown
+from workers.queues import PUBLISH_QUEUE
 from workers.runtime import get_runtime
 
 log = logging.getLogger("tenfour.worker")
@@ -71,7 +72,7 @@ def poll_one_account_replies(account_id: int) -> int:
 
 @shared_task(name="tenfour.reap_stuck")
 def reap_stuck() -> list[int]:
-    return reap_stuck_targets(get_runtime(), enqueue_publish)
+    return reap_stuck_targets(get_runtime(), enqueue_publish, backlog=publish_backlog)
 
 
 @shared_task(name="tenfour.check_accounts")
@@ -135,6 +136,12 @@ def chunk_eta(chunk: Sequence[int], now: datetime) -> datetime | None:
         return None
     start = min(dues) - PREPARE_LEAD
     return start if MIN_ETA < start - now <= MAX_ETA else None
+
+
+def publish_backlog() -> int:
+    """Messages waiting in the publish queue (not yet taken by a worker)."""
+    with current_app.connection_for_read() as conn:
+        return conn.default_channel.queue_declare(queue=PUBLISH_QUEUE).message_count
 
 
 def enqueue_publish(target_ids: Sequence[int]) -> None:

@@ -142,3 +142,6 @@ def test_lost_tasks_are_found(rolled_back_db, make) -> None:
                           running_after=timedelta(minutes=6)) == sorted([never_sent, died])
         assert find_stuck(s, NOW, unsent_after=timedelta(minutes=10),
                           running_after=timedelta(minutes=15)) == []
+        # While the publish queue still holds messages, only a stale attempt counts as lost.
+        assert find_stuck(s, NOW, unsent_after=timedelta(minutes=2),
+                          running_after=timedelta(minutes=6), unsent=False) == [died]

@@ -54,9 +54,15 @@ class Tasks:
     def __init__(self, *, broker_up: bool = True, poll_fails: int = 0) -> None:
         self.broker_up = broker_up
         self.sent: list[int] = []
+        self.backlog: int | Exception = 0  # the publish queue's length
         self.poll_engagement = Task(poll_fails)
         self.check_accounts = Task()
         self.poll_replies = Task()
+
+    def publish_backlog(self) -> int:
+        if isinstance(self.backlog, Exception):
+            raise self.backlog
+        return self.backlog
 
     def enqueue_publish(self, ids) -> None:
         if not self.broker_up:
@@ -131,6 +137,24 @@ def test_a_full_claim_says_so_and_the_loop_claims_again_without_waiting(rolled_b
     loop.run_once = lambda: next(fulls)
     loop.run_forever()
     assert len(waits) == 1  # a burst is drained claim after claim; the wait comes after
+
+
+def test_unsent_targets_are_not_taken_for_lost_while_the_publish_queue_holds_messages(
+        rolled_back_db, due) -> None:
+    tasks = Tasks(broker_up=False)
+    with pytest.raises(StepsFailed):
+        _loop(rolled_back_db, tasks, stuck_after_seconds=0.0).run_once()  # claimed, unsent
+    tasks.broker_up = True
+    tasks.backlog = 40  # a burst still draining: they are most likely in it
+    _loop(rolled_back_db, tasks, stuck_after_seconds=0.0).run_once()
+    assert tasks.sent == []
+    tasks.backlog = BrokerDown("Connection refused.")  # length unknown: reap as before
+    _loop(rolled_back_db, tasks, stuck_after_seconds=0.0).run_once()
+    assert sorted(tasks.sent) == due
+    tasks.sent.clear()
+    tasks.backlog = 0  # drained, and still not started: lost, re-sent
+    _loop(rolled_back_db, tasks, stuck_after_seconds=0.0).run_once()
+    assert sorted(tasks.sent) == due
 
 
 def test_a_failed_periodic_send_is_tried_again_on_the_next_tick(rolled_back_db) -> None:
