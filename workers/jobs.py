@@ -127,16 +127,19 @@ def publish_many(rt: Runtime, items: Sequence[tuple[int, datetime | None]]) -> l
     for job in live:  # an account's posts go out one after another, accounts side by side
         groups.setdefault(job.account_id, []).append(job)
     try:
-        futures = []
-        # Each account's turn goes to its lane (Runtime.lane) when its first post is due, not
-        # before: the chunk was stamped ahead of time, and a lane asleep until then would hold
-        # up that account's posts from other chunks.
-        for jobs_of_account in sorted(groups.values(),
-                                      key=lambda js: _sort_key(due_of[js[0].target_id])):
-            wait_until_due(due_of[jobs_of_account[0].target_id])
-            futures.append(rt.lane(jobs_of_account[0].account_id).submit(
-                _in_turn, rt, jobs_of_account, due_of, stamped_at, batch, outcomes))
-        if futures:
+        if len(groups) <= 1:
+            for jobs_of_account in groups.values():
+                _in_turn(rt, jobs_of_account, due_of, stamped_at, batch, outcomes)
+        else:
+            futures = []
+            # Each account's turn goes to the call pool when its first post is due, not before:
+            # the chunk was stamped ahead of time, and a pool thread asleep until then is one
+            # another chunk's due post cannot have.
+            for jobs_of_account in sorted(groups.values(),
+                                          key=lambda js: _sort_key(due_of[js[0].target_id])):
+                wait_until_due(due_of[jobs_of_account[0].target_id])
+                futures.append(rt.call_pool.submit(_in_turn, rt, jobs_of_account, due_of,
+                                                   stamped_at, batch, outcomes))
             wait(futures)  # every account's turn ends before the results are written
             for future in futures:
                 future.result()  # the first error, if any, once the rest is recorded

@@ -36,28 +36,13 @@ class Runtime:
         return Database(self.settings.database_url,
                         pool_size=max(5, self.settings.worker_concurrency + 2))
 
-    def lane(self, account_id: int) -> ThreadPoolExecutor:
-        """The thread on which this account's platform calls run, in the order they are given.
-
-        Accounts call their platforms side by side, each on its own lane (publishing is
-        network-bound: a chunk's posts for five accounts take one platform call's time, not
-        five), up to as many lanes as the worker has threads; more accounts share lanes. One
-        account is always on the same thread, so it has one connector, one HTTP connection and
-        one login: with calls spread over every pool thread, each thread built its own for
-        each account (32 threads x 20 accounts = 640 connections, 12% of a burst's samples in
-        connect) and could not keep an account's posts in order across chunks."""
-        with self._lanes_lock:
-            index = self._lane_of.get(account_id)
-            if index is None:
-                index = self._lane_of[account_id] = len(self._lane_of) % self.lane_count
-            if index not in self._lanes:
-                self._lanes[index] = ThreadPoolExecutor(
-                    max_workers=1, thread_name_prefix=f"tenfour-publish-{index}")
-            return self._lanes[index]
-
-    @property
-    def lane_count(self) -> int:
-        return max(2, self.settings.worker_concurrency)
+    @cached_property
+    def call_pool(self) -> ThreadPoolExecutor:
+        """Threads on which one publish task's accounts call their platforms side by side
+        (publishing is network-bound: a chunk's posts for five accounts take one platform
+        call's time, not five). Sized like the worker's own pool."""
+        return ThreadPoolExecutor(max_workers=max(2, self.settings.worker_concurrency),
+                                  thread_name_prefix="tenfour-publish")
 
     @cached_property
     def cipher(self) -> CredentialCipher:
@@ -69,9 +54,6 @@ class Runtime:
         return f"{self.settings.public_base_url}/media/public/{asset.id}/{sig}"
 
     _connectors: threading.local = field(default_factory=threading.local, repr=False)
-    _lanes: dict[int, ThreadPoolExecutor] = field(default_factory=dict, repr=False)
-    _lane_of: dict[int, int] = field(default_factory=dict, repr=False)
-    _lanes_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def connector(self, platform: str, handle: str, credentials_encrypted: str,
                   api_base_url: str | None) -> PlatformConnector:

@@ -4,7 +4,6 @@ the platform is never called a second time; a conclusive "not there" → retried
 
 from __future__ import annotations
 
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -50,19 +49,6 @@ class Script:
         return self.lookup
 
 
-class InlineLane:
-    """An account's lane that runs its turn at once, in the test's thread (the test's database
-    is one connection inside a transaction rolled back afterwards)."""
-
-    def submit(self, fn, *args) -> Future:
-        done: Future = Future()
-        try:
-            done.set_result(fn(*args))
-        except Exception as exc:  # noqa: BLE001 - handed back as the real lane would
-            done.set_exception(exc)
-        return done
-
-
 @dataclass
 class FakeRuntime:
     db: object
@@ -71,9 +57,6 @@ class FakeRuntime:
 
     def connector(self, *args):
         return self.script
-
-    def lane(self, account_id):
-        return InlineLane()
 
     def public_media_url(self, asset):
         return ""
