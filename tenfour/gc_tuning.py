@@ -23,7 +23,7 @@ YOUNG_THRESHOLD = 10_000
 
 def settle() -> int:
     """Collect once, freeze what is left, raise the young threshold. Returns how many objects
-    were frozen (for the start-up log)."""
+    were frozen."""
     gc.collect()
     gc.freeze()
     _young, middle, old = gc.get_threshold()

@@ -19,7 +19,6 @@ from workers.queues import DEFAULT_QUEUE, PUBLISH_QUEUE
 from workers.runtime import Runtime, set_runtime
 
 
-
 class BrokerNotConfigured(ValueError):
     """No broker URL: the worker and the scheduler cannot run without Redis."""
 

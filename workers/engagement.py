@@ -75,7 +75,8 @@ def poll_account(rt: Runtime, account_id: int) -> int:
         save_refreshed_credentials(rt, session, account_id, connector)
         for target_id, found in replies.items():
             record_replies(session, target_id, found, now=utcnow())
-        outcome = record_polled(session, batch, metrics, now=utcnow(), offsets=engagement_offsets(rt))
+        outcome = record_polled(session, batch, metrics, now=utcnow(),
+                                offsets=engagement_offsets(rt))
     if outcome.missing:
         log.warning("engagement poll: %d posts not returned by the platform",
                     len(outcome.missing), extra={**fields, "target_ids": list(outcome.missing)})

@@ -60,7 +60,7 @@ class SchedulerLoop:
             # needs the broker only to send what it finds.
             ("reaper", settings.reap_every_seconds,
              lambda: reap_stuck_targets(self.rt, self.tasks.enqueue_publish,
-                                        backlog=getattr(self.tasks, "publish_backlog", None))),
+                                        backlog=self.tasks.publish_backlog)),
             ("account check", ACCOUNT_CHECK_EVERY, _send_once(self.tasks.check_accounts)),
             # Never silent: due posts nobody claims, and notifications whose hand-off was lost.
             ("claim watch", WATCH_EVERY, lambda: watch_claiming(self.rt)),
