@@ -91,7 +91,9 @@ def test_targets_waiting_their_turn_in_a_chunk_keep_their_stamps_fresh(db, facto
     account = factory.account("sandbox", api_base_url=f"{sim.url}/sandbox")
     ids = [claimed_target(db, factory, account, f"Behind the headset, part {n}") for n in range(4)]
     now = utcnow()  # after the rows are made: a busy machine may take a while to make them
-    items = [(i, now + timedelta(milliseconds=150 * n)) for n, i in enumerate(ids)]
+    # 400 ms apart: even when a loaded machine stamps the chunk a few hundred ms after `now`
+    # (a full run saw 225 ms), the later targets still wait long enough to be renewed.
+    items = [(i, now + timedelta(milliseconds=400 * n)) for n, i in enumerate(ids)]
 
     assert publish_many(rt, items) == ["published"] * 4
 
