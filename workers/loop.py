@@ -14,6 +14,7 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 
+from content_queue.planner_stats import PlannerStatistics
 from scheduler import tick
 from workers import tasks
 from workers.jobs import reap_stuck_targets
@@ -25,6 +26,8 @@ log = logging.getLogger("tenfour.scheduler")
 
 ACCOUNT_CHECK_EVERY = 900.0
 WATCH_EVERY = 30.0
+#: How often the scheduler checks whether SQLite's planner statistics need refreshing.
+STATISTICS_EVERY = 5.0
 
 
 def _send_once(task):
@@ -49,6 +52,7 @@ class SchedulerLoop:
         self.stop_event = threading.Event()
         self._last: dict[str, float] = {}
         self.heartbeat = Heartbeat(rt.settings.redis_url)
+        self.statistics = PlannerStatistics(rt.db)
 
     def _periodic(self):
         settings = self.rt.settings
@@ -66,6 +70,8 @@ class SchedulerLoop:
             ("claim watch", WATCH_EVERY, lambda: watch_claiming(self.rt)),
             ("notification re-send", WATCH_EVERY,
              lambda: resend_undelivered(self.rt, self.tasks.enqueue_notifications)),
+            # SQLite only: statistics once a table has doubled, or pages plan as if it were empty.
+            ("planner statistics", STATISTICS_EVERY, self.statistics.refresh),
         )
 
     def run_once(self) -> bool:

@@ -144,6 +144,24 @@ def test_the_scope_is_per_request_and_follows_the_user(app, two_agencies, factor
         assert b_client.get(f"/posts/{ids['post_id']}").status_code == 404
 
 
+def test_counts_are_each_agencys_own(app, two_agencies, db):
+    """The dashboard tiles and the list totals read the whole table only when the
+    installation holds one agency; with two, each agency counts its own rows."""
+    from content_queue.agencies import scope_session
+    from content_queue.reading import status_counts
+    ids, b_email, b_token = two_agencies
+    api = app.test_client()
+    listing = api.get("/api/v1/posts", headers={"Authorization": f"Bearer {b_token}"}).get_json()
+    assert listing["total"] == 0 and listing["posts"] == []
+    with db.session_scope(write=False) as s:
+        b_id = s.scalars(select(User.agency_id).where(User.email == b_email)).one()
+        a_id = s.scalars(select(Agency.id).where(Agency.id != b_id)).one()
+        scope_session(s, b_id)
+        assert sum(status_counts(s, b_id).values()) == 0
+        scope_session(s, a_id)
+        assert sum(status_counts(s, a_id).values()) == 1  # its one post's one target
+
+
 def test_the_owner_sees_usage_across_agencies_and_creates_one(app, client, two_agencies,
                                                                factory, db):
     with db.session_scope() as s:
