@@ -6,6 +6,13 @@ and ``GET /api/v1/posts?per_page=50`` for a while, as a burst of due targets pub
 Goal: p95 <= 50 ms for each, zero errors. Baseline, same run: ``/healthz`` (no database work).
 
     .venv/bin/python bench/pages.py [--quick] [--posts 100000] [--clients 20] [--seconds 30]
+                                    [--think 0]
+
+With ``--think 0`` (the default) each client sends its next request the moment the last one
+is answered: 20 clients then keep the server saturated, and a request's time is mostly its
+wait in the queue (the /healthz baseline shows how much). ``--think S`` has each client pause
+a random time (exponential, mean S seconds) between requests, as people at a browser do: the
+figures are then what one request costs while 20 people use the app during a burst.
 """
 
 from __future__ import annotations
@@ -63,6 +70,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--burst", type=int, default=2000,
                         help="targets due when the load starts (0: no burst)")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="mean pause between a client's requests, seconds (0: none)")
     parser.add_argument("--quick", action="store_true", help="20,000 posts, 15 s, burst 500")
     add_backend_args(parser)
     args = parser.parse_args()
@@ -137,6 +146,8 @@ def main() -> int:
                     if bad:
                         errors[name] += 1
                         error_kinds[name].add(bad)
+                if args.think:
+                    time.sleep(min(rnd.expovariate(1 / args.think), max(0.0, stop - time.monotonic())))
 
         threads = [threading.Thread(target=client, args=(n,)) for n in range(args.clients)]
         for t in threads:
@@ -145,7 +156,9 @@ def main() -> int:
             t.join()
         burst_counts = wait_finished(stack.database_url, burst_ids, timeout=120) if burst_ids else {}
 
-    lines = [f"{args.posts:,} posts stored; {args.clients} concurrent clients for "
+    pacing = (f", each pausing {args.think:g} s on average between requests" if args.think
+              else ", each sending its next request as soon as the last is answered")
+    lines = [f"{args.posts:,} posts stored; {args.clients} concurrent clients{pacing}, for "
              f"{args.seconds:.0f} s; a burst of {args.burst:,} targets due as the load starts "
              f"(published by the end: {burst_counts.get('published', 0):,}).", "",
              "| page | one client, no burst: p50 | requests | p50 | p95 | errors | goal p95 <= 50 ms |",
