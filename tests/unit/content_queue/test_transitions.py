@@ -74,3 +74,30 @@ def test_a_move_from_a_stale_read_is_a_conflict_and_changes_nothing(session, tar
     session.refresh(target)
     assert target.status == "publishing"
     assert _audit_count(session, target.id) == 0
+
+
+def test_many_moves_write_each_targets_own_values_and_skip_the_ones_moved_elsewhere(
+        session, make) -> None:
+    from content_queue.transitions import transition_many
+
+    admin = make.user("admin")
+    accounts = [make.account() for _ in range(3)]
+    post = make.post(author=admin, accounts=accounts, status="publishing")
+    first, second, third = post.targets
+    _force(session, third, "failed")  # another process moved it: left alone
+    later = NOW + timedelta(minutes=5)
+    moves = [(first.id, {"platform_post_id": "p-1", "published_at": NOW}, {"n": 1}),
+             (second.id, {"platform_post_id": "p-2", "published_at": later,
+                          "permalink": "https://example.test/p-2"}, {"n": 2}),
+             (third.id, {"platform_post_id": "p-3"}, {"n": 3})]
+    moved = transition_many(session, moves, Status.PUBLISHING, Status.PUBLISHED, now=later)
+    assert moved == [first.id, second.id]
+    for target in (first, second, third):
+        session.refresh(target)
+    assert (first.status, first.platform_post_id, first.published_at, first.permalink) == \
+        ("published", "p-1", NOW, None)
+    assert (second.status, second.platform_post_id, second.published_at, second.permalink) == \
+        ("published", "p-2", later, "https://example.test/p-2")
+    assert (third.status, third.platform_post_id) == ("failed", None)
+    assert first.updated_at == later
+    assert [_audit_count(session, t.id) for t in (first, second, third)] == [1, 1, 0]
