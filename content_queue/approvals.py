@@ -154,9 +154,11 @@ def add_comment(session: Session, *, actor: User, post_id: int, body: Any,
 
 
 def list_comments(session: Session, actor: User, post_id: int, *, page: int = 1,
-                  per_page: int = 50) -> tuple[list[PostComment], int]:
-    """A page of the post's thread, oldest first."""
-    post = get_post(session, actor, post_id)
+                  per_page: int = 50, post: Post | None = None) -> tuple[list[PostComment], int]:
+    """A page of the post's thread, oldest first. ``post``: the post, already loaded for
+    ``actor`` (the post page has it), so it is not looked up again."""
+    if post is None or post.id != post_id or post.agency_id != actor.agency_id:
+        post = get_post(session, actor, post_id)
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     total = session.scalar(select(func.count()).select_from(PostComment)
                            .where(PostComment.post_id == post.id)) or 0

@@ -252,7 +252,8 @@ def approval_panel(post: Post) -> dict:
     """The post page's approvals part: thread, versions with diffs, review links."""
     session = get_session()
     actor = current_actor()
-    comments, comment_total = list_comments(session, actor, post.id, per_page=COMMENTS_SHOWN)
+    comments, comment_total = list_comments(session, actor, post.id, per_page=COMMENTS_SHOWN,
+                                            post=post)
     versions, version_total = list_versions(session, post.id, per_page=VERSIONS_SHOWN)
     diffs = []
     for version in versions:
