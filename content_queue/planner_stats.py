@@ -1,17 +1,20 @@
-"""SQLite's query-planner statistics, kept in step with the tables as they grow.
+"""The query planner's statistics, kept in step with the tables as they grow.
 
 Without statistics SQLite guesses that an index equality matches about ten rows. Every page's
 statement carries the agency criterion (``posts.agency_id = ?``), so a look-up of 48 posts by
 id went through the ``(agency_id, …)`` index and read all 100,000 of the agency's posts (12 ms
 where the primary key takes 0.1 ms). ``ANALYZE`` tells the planner that the agency matches every
-row. PostgreSQL's autovacuum keeps its own statistics; this is for SQLite only.
+row. PostgreSQL's autovacuum analyses a table too, but only on a later round (a minute or
+more after a bulk import), so on PostgreSQL a table is analysed at once when the rows changed
+since its last analysis (``pg_stat_user_tables.n_mod_since_analyze``) are as many as it had.
 
 :class:`PlannerStatistics` analyzes once when its process starts, and again whenever a table
 has grown :data:`GROWTH` times (and by :data:`MIN_NEW_ROWS` rows) since the last analysis:
 the scheduler calls :meth:`PlannerStatistics.refresh` every few seconds. Each check reads
-``max(rowid)`` per table (an index seek). The analysis samples at most
-:data:`ANALYSIS_LIMIT` rows of each index (``PRAGMA analysis_limit``): about 0.1 s for a
-database of 100,000 posts, with the write lock held only for that time.
+``max(rowid)`` per table (an index seek) on SQLite, one statistics view on PostgreSQL.
+SQLite's analysis samples at most :data:`ANALYSIS_LIMIT` rows of each index (``PRAGMA
+analysis_limit``): about 0.1 s for a database of 100,000 posts, with the write lock held only
+for that time. PostgreSQL's ``ANALYZE`` samples too, and blocks neither reads nor writes.
 """
 
 from __future__ import annotations
@@ -34,8 +37,8 @@ class PlannerStatistics:
         self._analyzed_at_size: dict[str, int] | None = None
 
     @property
-    def applies(self) -> bool:
-        return self.db.engine.dialect.name == "sqlite"
+    def dialect(self) -> str:
+        return self.db.engine.dialect.name
 
     def _sizes(self, session) -> dict[str, int]:
         tables = session.execute(text(
@@ -51,9 +54,11 @@ class PlannerStatistics:
                 and size >= GROWTH * before.get(name, 0)]
 
     def refresh(self) -> list[str] | None:
-        """Analyze if this is the first call or a table has grown; returns the tables that
-        prompted it (empty on the first call), or None when nothing was done."""
-        if not self.applies:
+        """Analyze if this is the first call (SQLite) or a table has grown; returns the tables
+        that prompted it (empty on SQLite's first call), or None when nothing was done."""
+        if self.dialect == "postgresql":
+            return self._refresh_postgresql()
+        if self.dialect != "sqlite":
             return None
         with self.db.session_scope(write=False) as session:
             sizes = self._sizes(session)
@@ -66,7 +71,27 @@ class PlannerStatistics:
             session.execute(text(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}"))
             session.execute(text("ANALYZE"))
         self._analyzed_at_size = sizes
-        log.info("SQLite planner statistics refreshed in %.0f ms%s",
-                 (time.perf_counter() - started) * 1000,
-                 f" ({', '.join(grown)} grew)" if grown and not first else "")
+        self._say(started, grown if not first else [])
         return [] if first else grown
+
+    def _refresh_postgresql(self) -> list[str] | None:
+        with self.db.session_scope(write=False) as session:
+            rows = session.execute(text(
+                "SELECT relname, n_live_tup, n_mod_since_analyze FROM pg_stat_user_tables "
+                "WHERE schemaname = current_schema()")).all()
+        grown = sorted(name for name, live, changed in rows
+                       if changed >= MIN_NEW_ROWS
+                       and changed >= (GROWTH - 1) * max(live - changed, 0))
+        if not grown:
+            return None
+        started = time.perf_counter()
+        with self.db.session_scope() as session:  # reads and writes go on meanwhile
+            for name in grown:
+                session.execute(text(f'ANALYZE "{name}"'))
+        self._say(started, grown)
+        return grown
+
+    def _say(self, started: float, grown: list[str]) -> None:
+        log.info("%s planner statistics refreshed in %.0f ms%s", self.dialect,
+                 (time.perf_counter() - started) * 1000,
+                 f" ({', '.join(grown)} grew)" if grown else "")
