@@ -171,7 +171,9 @@ def main() -> int:
         kinds = f" ({', '.join(sorted(error_kinds[name]))})" if error_kinds[name] else ""
         lines.append(f"| {name} | {serial[name]:.0f} ms | {len(values):,} | {statistics.median(values) * 1000:.0f} ms | "
                      f"{p95:.0f} ms | {errors[name]}{kinds} | {goal} |")
-    record("Pages under load (bench/pages.py)", backend, lines, enabled=not args.no_record)
+    title = (f"Pages under load, clients pausing {args.think:g} s (bench/pages.py)" if args.think
+             else "Pages under load (bench/pages.py)")
+    record(title, backend, lines, enabled=not args.no_record)
     return 0 if ok else 1
 
 
