@@ -64,7 +64,8 @@ def _postgresql(db, factory) -> None:
     assert grown is not None and "posts" in grown
     with db.session_scope(write=False) as s:
         analysed = s.execute(text("SELECT last_analyze IS NOT NULL, n_mod_since_analyze "
-                                  "FROM pg_stat_user_tables WHERE relname = 'posts'")).one()
+                                  "FROM pg_stat_user_tables WHERE relname = 'posts' "
+                                  "AND schemaname = current_schema()")).one()
     assert analysed == (True, 0)
     again = stats.refresh()
     assert again is None or "posts" not in again  # analysed: nothing new to count
