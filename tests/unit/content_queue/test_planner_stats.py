@@ -51,8 +51,8 @@ def test_statistics_are_taken_at_start_and_again_once_a_table_has_doubled(db, fa
 
 
 def _postgresql(db, factory) -> None:
-    """PostgreSQL: a table is analysed once its changes since the last analysis are as many as
-    its rows were then (its statistics view counts them, flushed within about a second)."""
+    """PostgreSQL: a table is analysed once its live rows are twice what the last analysis
+    counted (the statistics view counts them, flushed within about a second)."""
     factory.user("admin")
     stats = PlannerStatistics(db)
     _add_posts(db, 300)
