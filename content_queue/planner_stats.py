@@ -9,7 +9,7 @@ more after a bulk import), so on PostgreSQL a table is analysed at once when its
 (``pg_stat_user_tables.n_live_tup``) are twice what its last analysis counted
 (``pg_class.reltuples``).
 
-:class:`PlannerStatistics` analyzes once when its process starts, and again whenever a table
+On SQLite :class:`PlannerStatistics` analyzes once when its process starts; on both, whenever a table
 has grown :data:`GROWTH` times (and by :data:`MIN_NEW_ROWS` rows) since the last analysis:
 the scheduler calls :meth:`PlannerStatistics.refresh` every few seconds. Each check reads
 ``max(rowid)`` per table (an index seek) on SQLite, one statistics view on PostgreSQL.

@@ -26,7 +26,7 @@ log = logging.getLogger("tenfour.scheduler")
 
 ACCOUNT_CHECK_EVERY = 900.0
 WATCH_EVERY = 30.0
-#: How often the scheduler checks whether SQLite's planner statistics need refreshing.
+#: How often the scheduler checks whether the planner statistics need refreshing.
 STATISTICS_EVERY = 5.0
 
 
@@ -70,7 +70,7 @@ class SchedulerLoop:
             ("claim watch", WATCH_EVERY, lambda: watch_claiming(self.rt)),
             ("notification re-send", WATCH_EVERY,
              lambda: resend_undelivered(self.rt, self.tasks.enqueue_notifications)),
-            # SQLite only: statistics once a table has doubled, or pages plan as if it were empty.
+            # Statistics once a table has doubled, or pages plan as if it were still empty.
             ("planner statistics", STATISTICS_EVERY, self.statistics.refresh),
         )
 
