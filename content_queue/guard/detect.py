@@ -99,8 +99,14 @@ def _usaddress_spans(text: str) -> Iterator[tuple[int, int]]:
     """usaddress tags every token of any text as some address part, so its labels alone
     prove nothing. The rule: a run is an address only when a house number (digits) is
     followed, within five street-part tokens, by a street type from the USPS list (or a
-    numbered road such as "Highway 12"), all tagged as street parts."""
+    numbered road such as "Highway 12"), all tagged as street parts.
+
+    A line with no digit, or with no word from the suffix list, cannot meet the rule, so it is
+    not tagged at all (:func:`_may_hold_address`): the tagger is the guard's dearest step, and
+    most outreach has no street type in it."""
     for line_start, line in _lines(text):
+        if not _may_hold_address(line):
+            continue
         try:
             tagged = usaddress.parse(line)
         except Exception:  # noqa: BLE001 - the tagger may choke on odd text; the patterns stay
@@ -120,6 +126,19 @@ def _usaddress_spans(text: str) -> Iterator[tuple[int, int]]:
                     break
             if end is not None and _capitalised_street(line[start:end]):
                 yield line_start + start, line_start + end
+
+
+_DIGIT = re.compile(r"\d")
+_ASCII_WORD = re.compile(r"[a-z]+")
+
+
+def _may_hold_address(line: str) -> bool:
+    """Whether :func:`_usaddress_spans`' rule could hold for ``line``: it needs a house number
+    (a token of digits) and a street type from :data:`SUFFIXES` (ASCII letters, compared in
+    lower case after the token's punctuation is stripped, so always a whole run of letters of
+    the lowered line: the Kelvin sign lowers to "k")."""
+    return _DIGIT.search(line) is not None and any(
+        word in _SUFFIX_SET for word in _ASCII_WORD.findall(line.lower()))
 
 
 def _capitalised_street(span: str) -> bool:

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from content_queue.errors import ValidationFailed
-from content_queue.guard import check_text, compile_patterns, config_for
+from content_queue.guard import check_text, compile_patterns, config_for, detect
 
 AGENCY = SimpleNamespace(guard_allowed_numbers="(715) 421-8900\n", guard_allowed_addresses=
                          "410 Grand Ave", guard_allowed_domains="pinecounty911.gov",
@@ -160,3 +160,32 @@ def test_offsets_always_slice_the_reported_text(text) -> None:
         assert 0 <= found.start < found.end <= len(text)
         assert found.start >= previous_end  # ordered, not overlapping
         previous_end = found.end
+
+
+_ADDRESS_WORDS = ["1420", "12B", "N", "Main", "St", "St.", "st,", "-St", "(Ave)", "Way,",
+                  "WAL\u212a", "Oak", "Ridge", "Dr", "Apt", "4", "\u0665\u0660", "at", "and",
+                  "thank", "you", "dispatchers", "post", "12:", "\u00e9St", "Highway", "29",
+                  "Grand", "Ave", "from", "to", "PM.", "\n", "#NPSTW", "Elm", "Street"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_ADDRESS_WORDS), max_size=14).map(" ".join)
+       | st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=120))
+def test_lines_skipped_before_the_tagger_are_those_its_rule_cannot_match(text) -> None:
+    # The pre-check only saves the tagger's time: the spans are those of the rule run on every
+    # line (it fails if the pre-check skips a line that holds an address).
+    with_check = list(detect._usaddress_spans(text))
+    original = detect._may_hold_address
+    detect._may_hold_address = lambda line: True
+    try:
+        every_line = list(detect._usaddress_spans(text))
+    finally:
+        detect._may_hold_address = original
+    assert with_check == every_line
+
+
+def test_a_line_without_a_number_or_a_street_type_is_not_tagged() -> None:
+    assert not detect._may_hold_address("Burst post 12: thank you, dispatchers.")
+    assert not detect._may_hold_address("Tour the center on Main Street with us")
+    assert detect._may_hold_address("Cake at 412 Grand Ave from 1 to 4 PM.")
+    assert detect._may_hold_address("Meet at 5 Oak WAL\u212a")  # the Kelvin sign lowers to k
