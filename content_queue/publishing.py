@@ -12,13 +12,12 @@ at most once even though Celery on Redis delivers at least once.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Callable, Iterable, Sequence
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from content_queue.accounts import mark_reconnect_needed
 from content_queue.media import media_items
@@ -118,17 +117,23 @@ def _job(target: PostTarget, earlier: datetime | None,
     )
 
 
-def start_attempts(session: Session, target_ids: Sequence[int], *, now: datetime,
-                   media_url: Callable[[MediaAsset], str] | None = None,
-                   presumed_dead_after: timedelta = DEFAULT_PRESUMED_DEAD_AFTER,
-                   ) -> dict[int, PublishJob]:
-    """:func:`start_attempt` for a chunk of targets in one transaction: the targets, their
-    posts, accounts, variants and images are read in a few queries, and every never-started
-    target is stamped with one conditional ``UPDATE … WHERE attempt_started_at IS NULL``
-    (the rows it returns are the ones this delivery won). A target with an older stamp goes
-    through :func:`start_attempt` on its own. Returns a job per id (``Mode.SKIP`` for the
-    ones this delivery must leave alone)."""
-    ids = list(dict.fromkeys(int(i) for i in target_ids))
+@dataclass(frozen=True)
+class AttemptsRead:
+    """What :func:`read_attempts` found for a chunk, before any stamp: a job for each target
+    never started (as it will be if this delivery wins its stamp), and the ids of the ones
+    stamped before (they go through :func:`start_attempt` under the write lock)."""
+
+    ids: tuple[int, ...]
+    fresh: dict[int, PublishJob]
+    stamped_before: tuple[int, ...]
+
+
+def read_attempts(session: Session, target_ids: Sequence[int], *,
+                  media_url: Callable[[MediaAsset], str] | None = None) -> AttemptsRead:
+    """Read a chunk's targets, posts, accounts, variants and images in a few queries (a read
+    transaction: on SQLite no write lock is held while the rows become jobs). The posts stay
+    in the session for the guard's look (:func:`workers.guard.sensitive_refusals`)."""
+    ids = tuple(dict.fromkeys(int(i) for i in target_ids))
     targets = {t.id: t for t in session.scalars(
         select(PostTarget).where(PostTarget.id.in_(ids))
         .options(selectinload(PostTarget.account),
@@ -139,20 +144,30 @@ def start_attempts(session: Session, target_ids: Sequence[int], *, now: datetime
     session.info["agencies"] = session.scalars(select(Agency).where(
         Agency.id.in_({t.post.agency_id for t in targets.values()}))).all()
     session.info["targets"] = targets  # kept for the session (the guard reads them next)
-    jobs = {i: PublishJob(i, Mode.SKIP) for i in ids}
-    fresh = {i for i, t in targets.items()
-             if t.status == Status.PUBLISHING.value and t.attempt_started_at is None}
-    if fresh:
-        for i in restamp(session, sorted(fresh), None, now):
-            target = targets[i]
-            set_committed_value(target, "attempt_started_at", now)
-            set_committed_value(target, "updated_at", now)
-            jobs[i] = _job(target, None, media_url)
-    for i, target in targets.items():
-        if target.status == Status.PUBLISHING.value and target.attempt_started_at is not None \
-                and i not in fresh:
-            jobs[i] = start_attempt(session, i, now=now, media_url=media_url,
-                                    presumed_dead_after=presumed_dead_after)
+    publishing = {i: t for i, t in targets.items() if t.status == Status.PUBLISHING.value}
+    return AttemptsRead(
+        ids=ids,
+        fresh={i: _job(t, None, media_url) for i, t in publishing.items()
+               if t.attempt_started_at is None},
+        stamped_before=tuple(i for i, t in publishing.items() if t.attempt_started_at is not None))
+
+
+def stamp_attempts(session: Session, read: AttemptsRead, *, now: datetime,
+                   media_url: Callable[[MediaAsset], str] | None = None,
+                   presumed_dead_after: timedelta = DEFAULT_PRESUMED_DEAD_AFTER,
+                   ) -> dict[int, PublishJob]:
+    """:func:`start_attempt` for a chunk read by :func:`read_attempts`, in one (write)
+    transaction: every never-started target is stamped with one conditional ``UPDATE … WHERE
+    status = 'publishing' AND attempt_started_at IS NULL`` (the rows it returns are the ones
+    this delivery won; one that was canceled, held or taken since the read is not among them).
+    A target with an older stamp goes through :func:`start_attempt` on its own. Returns a job
+    per id (``Mode.SKIP`` for the ones this delivery must leave alone)."""
+    jobs = {i: PublishJob(i, Mode.SKIP) for i in read.ids}
+    for i in restamp(session, sorted(read.fresh), None, now):
+        jobs[i] = replace(read.fresh[i], attempt_started_at=now)
+    for i in read.stamped_before:
+        jobs[i] = start_attempt(session, i, now=now, media_url=media_url,
+                                presumed_dead_after=presumed_dead_after)
     return jobs
 
 

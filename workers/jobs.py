@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import wait
+from concurrent.futures import FIRST_COMPLETED, wait
 from datetime import datetime, timedelta, timezone
 from dataclasses import replace
 from typing import Callable, Sequence
@@ -39,11 +39,12 @@ from content_queue.publishing import (
     fail_without_call,
     record_error,
     record_results,
+    read_attempts,
     restamp,
-    start_attempts,
+    stamp_attempts,
 )
 from scheduler.tick import find_stuck, mark_handed_on
-from workers.guard import refuse_sensitive  # issue 10 guard
+from workers.guard import refuse_sensitive, sensitive_refusals  # issue 10 guard
 from workers.runtime import Runtime
 
 log = logging.getLogger("tenfour.worker")
@@ -94,11 +95,14 @@ RESTAMP_SHARE = 0.25
 def publish_many(rt: Runtime, items: Sequence[tuple[int, datetime | None]]) -> list[str]:
     """Publish a chunk of claimed targets, each at most once, in the order they are due.
 
-    One transaction stamps the whole chunk (:func:`content_queue.publishing.start_attempts`)
-    and, with what it read, fails the targets the guard refuses or whose account needs
-    reconnecting. The platform calls follow, each waiting for its due instant and checking for
-    an incident pause right before: one account's one after another, different accounts side
-    by side on the runtime's call pool. The results are written together, a few at a time.
+    A read transaction gathers what the chunk needs (:func:`content_queue.publishing.
+    read_attempts`) and asks the guard about it; one short write transaction then stamps the
+    chunk (:func:`content_queue.publishing.stamp_attempts`) and fails the targets the guard
+    refuses or whose account needs reconnecting (on SQLite the write lock is one per database:
+    it is held for the stamps, not for building the jobs). The platform calls follow, each
+    waiting for its due instant and checking for an incident pause right before: one
+    account's one after another, different accounts side by side on the runtime's call pool.
+    The results are written together, a few at a time.
     Returns what happened to each item, in the given order.
     """
     items = [(int(i), d) for i, d in items]
@@ -110,8 +114,13 @@ def publish_many(rt: Runtime, items: Sequence[tuple[int, datetime | None]]) -> l
     settings = rt.settings
     stamped_at = utcnow()
     outcomes: dict[int, str] = {}
+    with rt.db.session_scope(write=False) as session:
+        read = read_attempts(session, ids, media_url=rt.public_media_url)
+        refusals = sensitive_refusals(session, [
+            i for i, job in read.fresh.items()
+            if job.mode is Mode.PUBLISH and job.account_status != "reconnect_needed"])
     with rt.db.session_scope() as session:
-        jobs = start_attempts(session, ids, now=stamped_at, media_url=rt.public_media_url,
+        jobs = stamp_attempts(session, read, now=stamped_at, media_url=rt.public_media_url,
                               presumed_dead_after=timedelta(
                                   seconds=settings.stuck_running_after_seconds))
         for job in jobs.values():
@@ -121,11 +130,14 @@ def publish_many(rt: Runtime, items: Sequence[tuple[int, datetime | None]]) -> l
                 outcomes[job.target_id] = "skipped"
         live = sorted((j for j in jobs.values() if j.mode is not Mode.SKIP),
                       key=lambda j: (_sort_key(due_of[j.target_id]), j.target_id))
-        live = _fail_before_call(session, live, outcomes, now=stamped_at)
-    batch = _Results(rt)
+        live = _fail_before_call(session, live, refusals, outcomes, now=stamped_at)
     groups: dict[int, list[PublishJob]] = {}
     for job in live:  # an account's posts go out one after another, accounts side by side
         groups.setdefault(job.account_id, []).append(job)
+    # With accounts side by side, the call pool's threads only call platforms: this thread
+    # writes their results, so a pool thread never waits for the database (or for another
+    # thread's write turn) while a due post waits for a pool thread.
+    batch = _Results(rt, writes_on_add=len(groups) <= 1)
     try:
         if len(groups) <= 1:
             for jobs_of_account in groups.values():
@@ -137,10 +149,15 @@ def publish_many(rt: Runtime, items: Sequence[tuple[int, datetime | None]]) -> l
             # another chunk's due post cannot have.
             for jobs_of_account in sorted(groups.values(),
                                           key=lambda js: _sort_key(due_of[js[0].target_id])):
-                wait_until_due(due_of[jobs_of_account[0].target_id])
+                wait_until_due(due_of[jobs_of_account[0].target_id],
+                               sleep=batch.sleep_writing)
                 futures.append(rt.call_pool.submit(_in_turn, rt, jobs_of_account, due_of,
                                                    stamped_at, batch, outcomes))
-            wait(futures)  # every account's turn ends before the results are written
+            pending = set(futures)
+            while pending:  # every account's turn ends before the last results are written
+                _done, pending = wait(pending, timeout=batch.seconds_until_due(),
+                                      return_when=FIRST_COMPLETED)
+                batch.flush_if_due()
             for future in futures:
                 future.result()  # the first error, if any, once the rest is recorded
     finally:
@@ -196,10 +213,16 @@ def _sort_key(due: datetime | None) -> datetime:
 
 
 class _Results:
-    """Published results not yet written: written together in one transaction."""
+    """Published results not yet written: written together in one transaction, once
+    ``FLUSH_EVERY`` are waiting or the first has waited ``FLUSH_AFTER_SECONDS``.
 
-    def __init__(self, rt: Runtime) -> None:
+    ``writes_on_add``: :meth:`add` writes them when they are due (one account's turn, run on
+    the chunk's own thread); otherwise the chunk's thread calls :meth:`flush_if_due` while the
+    call pool publishes."""
+
+    def __init__(self, rt: Runtime, *, writes_on_add: bool = True) -> None:
         self.rt = rt
+        self.writes_on_add = writes_on_add
         self.pending: list[tuple[PublishJob, PublishResult, str, dict]] = []
         self.since = 0.0
         self.lock = threading.Lock()  # a chunk's accounts publish side by side
@@ -209,8 +232,30 @@ class _Results:
             if not self.pending:
                 self.since = time.monotonic()
             self.pending.append((job, result, outcome, fields))
-            due = len(self.pending) >= FLUSH_EVERY or \
-                time.monotonic() - self.since >= FLUSH_AFTER_SECONDS
+        if self.writes_on_add:
+            self.flush_if_due()
+
+    def _due(self) -> bool:
+        return len(self.pending) >= FLUSH_EVERY or (
+            bool(self.pending) and time.monotonic() - self.since >= FLUSH_AFTER_SECONDS)
+
+    def seconds_until_due(self) -> float:
+        """How long the waiting results may still wait (the whole span when none wait)."""
+        with self.lock:
+            if not self.pending:
+                return FLUSH_AFTER_SECONDS
+            if len(self.pending) >= FLUSH_EVERY:
+                return 0.0
+            return max(0.0, FLUSH_AFTER_SECONDS - (time.monotonic() - self.since))
+
+    def sleep_writing(self, seconds: float) -> None:
+        """Sleep (on the chunk's thread), writing the waiting results if they fall due."""
+        time.sleep(min(seconds, self.seconds_until_due()))
+        self.flush_if_due()
+
+    def flush_if_due(self) -> None:
+        with self.lock:
+            due = self._due()
         if due:
             self.flush()
 
@@ -228,11 +273,11 @@ class _Results:
             log.info("published %s", result.permalink, extra=fields)
 
 
-def _fail_before_call(session: Session, jobs: list[PublishJob], outcomes: dict[int, str], *,
-                      now: datetime) -> list[PublishJob]:
+def _fail_before_call(session: Session, jobs: list[PublishJob], refusals: dict[int, str],
+                      outcomes: dict[int, str], *, now: datetime) -> list[PublishJob]:
     """Fail, without calling the platform and in the transaction that stamped them, the
-    targets whose account needs reconnecting and those the sensitive-information guard refuses
-    (issue 10); returns the rest."""
+    targets whose account needs reconnecting and those the sensitive-information guard refused
+    (issue 10: ``refusals``, asked in the read before); returns the rest."""
     rest = []
     for job in jobs:
         if job.account_status == "reconnect_needed":
@@ -241,8 +286,9 @@ def _fail_before_call(session: Session, jobs: list[PublishJob], outcomes: dict[i
             outcomes[job.target_id] = "failed"
         else:
             rest.append(job)
-    refused = refuse_sensitive(session, [j.target_id for j in rest if j.mode is Mode.PUBLISH],
-                               now=now)
+    refused = refuse_sensitive(session, {
+        j.target_id: refusals[j.target_id] for j in rest
+        if j.mode is Mode.PUBLISH and j.target_id in refusals}, now=now)
     for target_id in refused:
         outcomes[target_id] = "failed"
     return [j for j in rest if j.target_id not in refused]

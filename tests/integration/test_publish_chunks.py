@@ -141,3 +141,43 @@ def test_an_account_whose_turn_breaks_does_not_lose_what_the_others_published(
     assert [rows[i].status for i, _ in items] == ["published", "publishing", "published"]
     assert rows[items[1][0]].attempt_started_at is not None  # the reaper reconciles it later
     assert len(sim.posts("sandbox")) == 2
+
+
+def test_results_are_written_while_another_accounts_turn_still_waits(db, factory, sim, rt,
+                                                                     monkeypatch):
+    # The call pool's threads only call platforms; the chunk's own thread writes what they
+    # published within FLUSH_AFTER_SECONDS, not only when every turn has ended.
+    quick, slow = (factory.account("sandbox", api_base_url=f"{sim.url}/sandbox") for _ in "qs")
+    first = claimed_target(db, factory, quick, "Thank you, B shift")
+    later = claimed_target(db, factory, slow, "Tour invitation, later")
+    now = utcnow()
+    seen: list[str] = []
+    real = rt.connector
+
+    def connector(platform, handle, *rest):
+        made = real(platform, handle, *rest)
+        if handle == slow.handle:
+            publish = made.publish
+
+            def looking_first(request):
+                seen.append(_targets(db, [first])[first].status)
+                return publish(request)
+            return replace_publish(made, looking_first)
+        return made
+
+    monkeypatch.setattr(rt, "connector", connector)
+    items = [(first, now), (later, now + timedelta(seconds=1.2))]
+
+    assert publish_many(rt, items) == ["published", "published"]
+
+    assert seen == ["published"]  # written before the slow account's call, 1.2 s later
+
+
+class replace_publish:
+    """A connector whose ``publish`` is another function; the rest is the connector's."""
+
+    def __init__(self, connector, publish) -> None:
+        self._connector, self.publish = connector, publish
+
+    def __getattr__(self, name):
+        return getattr(self._connector, name)
