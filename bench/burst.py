@@ -1,13 +1,16 @@
 """How fast does a burst go out? (issue 7, goal 1)
 
 N targets (default 10,000) due in the same second on sandbox accounts (no posting budget),
-published by `tenfour run` with its worker on a thread pool. Throughput = N / (last
-``published_at`` - the due second). Ceiling, same run: the same client library (Tenfour's
-sandbox connector) posting the same N posts to the same simulator in a tight loop with the
-same concurrency, measured before and after the burst (the better one is the ceiling). Goal:
-throughput >= 80% of the ceiling; each target exactly once on the simulator.
+published by `tenfour run` with its worker on a thread pool (``--worker-processes N``: N-1
+more `tenfour worker` processes on the same broker, the threads shared among them; many
+workers is plain Celery). Throughput = N / (last ``published_at`` - the due second). Ceiling,
+same run: the same client library (Tenfour's sandbox connector) posting the same N posts to
+the same simulator in a tight loop with the same concurrency, measured before and after the
+burst (the better one is the ceiling). Goal: throughput >= 80% of the ceiling; each target
+exactly once on the simulator.
 
     .venv/bin/python bench/burst.py [--quick] [--targets 10000] [--concurrency 32]
+                                    [--worker-processes 1]
 """
 
 from __future__ import annotations
@@ -53,11 +56,16 @@ def ceiling(sim: str, handles: list[str], n: int, concurrency: int, tag: str) ->
 @contextmanager
 def extra_workers(stack, count: int):
     """``count`` more `tenfour worker` processes beside the one `tenfour run` started."""
-    procs = [subprocess.Popen([sys.executable, "-m", "tenfour", "worker"], env=stack.env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-             for _ in range(count)]
+    env = stack.broker_env() if count else stack.env
+    logs = [stack.instance / f"extra-worker-{n}.log" for n in range(count)]
+    procs = [subprocess.Popen([sys.executable, "-m", "tenfour", "worker"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+             for log in logs]
     try:
         time.sleep(5 if count else 0)  # ready before the burst is due
+        for proc, log in zip(procs, logs):
+            if proc.poll() is not None:
+                raise SystemExit(f"an extra worker exited at start: {log.read_text()[-2000:]}")
         yield procs
     finally:
         for proc in procs:
@@ -135,7 +143,9 @@ def main() -> int:
         f"| cores used during the ceiling (before) | {ceiling_cpu.line()} |",
         f"| cores used during the burst | {burst_cpu.line()} |",
     ]
-    record("Burst (bench/burst.py)", backend, lines, enabled=not args.no_record)
+    title = (f"Burst, {args.worker_processes} worker processes (bench/burst.py)"
+             if args.worker_processes > 1 else "Burst (bench/burst.py)")
+    record(title, backend, lines, enabled=not args.no_record)
     return 0 if ok else 1
 
 

@@ -155,6 +155,17 @@ class Stack:
         from tenfour.config import load_settings
         return load_settings(self.env)
 
+    def broker_env(self) -> dict[str, str]:
+        """The stack's environment with the broker `tenfour run` uses (the embedded Redis has
+        its URL only in the run's banner), for more processes beside the ones it started."""
+        deadline = time.monotonic() + 20  # the banner follows the web app's first answer
+        while not (found := re.findall(r"Redis: +(redis://\S+)", self.log_path.read_text(),
+                                       re.MULTILINE)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if not found:
+            raise RuntimeError(f"no Redis URL in {self.log_path}'s banner")
+        return {**self.env, "REDIS_URL": found[-1]}
+
     def demo_password(self) -> str:
         """The demo admin's password, which `tenfour run` prints once (and no longer stores)."""
         found = re.findall(r"^Password: (\S+)  \(shown this once", self.log_path.read_text(),
