@@ -341,11 +341,42 @@ def _call(rt: Runtime, job: PublishJob, fields: dict
     return connector, ("reconciled" if job.mode is Mode.RECONCILE else "published"), result
 
 
-#: How long a look that found no pause anywhere is trusted by this process's other threads.
-#: A pause reaches the worker's last check within this (a tick is 0.25 s), and a burst does
-#: not read the pauses table once per post.
+#: How long a look at the pauses table is trusted by this process's other threads. A pause
+#: reaches the worker's last check within this (a tick is 0.25 s), and a burst does not read
+#: the pauses table once per post.
 NOTHING_PAUSED_FOR_SECONDS = 0.05
-_nothing_paused_at = -1.0
+#: While one thread reads the pauses table again, the others go on with the answer before
+#: if it is at most this old (a read takes milliseconds): none of them waits for the read.
+STALE_WHILE_READING_SECONDS = 0.2
+#: When this process last looked, and whether it found nothing paused anywhere.
+_last_look: tuple[float, bool] = (-1.0, False)
+#: One thread reads at a time; the others take the last answer instead of all reading at once
+#: when the window ends.
+_pause_look = threading.Lock()
+
+
+def _nothing_paused(rt: Runtime) -> bool:
+    """No pause is active anywhere, as read within the last NOTHING_PAUSED_FOR_SECONDS (or
+    STALE_WHILE_READING_SECONDS, while another thread reads it again)."""
+    global _last_look
+    looked_at, nothing = _last_look
+    if time.monotonic() - looked_at < NOTHING_PAUSED_FOR_SECONDS:
+        return nothing
+    if not _pause_look.acquire(blocking=False):
+        if time.monotonic() - looked_at < STALE_WHILE_READING_SECONDS:
+            return nothing
+        _pause_look.acquire()
+    try:
+        looked_at, nothing = _last_look
+        now = time.monotonic()
+        if now - looked_at < NOTHING_PAUSED_FOR_SECONDS:
+            return nothing  # read by another thread meanwhile
+        with rt.db.session_scope(write=False) as session:
+            nothing = not any_pause_active(session)
+        _last_look = (now, nothing)
+        return nothing
+    finally:
+        _pause_look.release()
 
 
 def held_by_pause(rt: Runtime, target_id: int, fields: dict) -> bool:
@@ -353,14 +384,9 @@ def held_by_pause(rt: Runtime, target_id: int, fields: dict) -> bool:
     target too. Only a first attempt is held (a reconcile must look at the platform first).
     A read (or none, when another thread found nothing paused a moment ago), and a write only
     when a pause covers the target."""
-    global _nothing_paused_at
-    looked_at = time.monotonic()
-    if looked_at - _nothing_paused_at < NOTHING_PAUSED_FOR_SECONDS:
+    if _nothing_paused(rt):
         return False
     with rt.db.session_scope(write=False) as session:
-        if not any_pause_active(session):
-            _nothing_paused_at = looked_at
-            return False
         if pause_for_target(session, target_id) is None:
             return False
     with rt.db.session_scope() as session:
