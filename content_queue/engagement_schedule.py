@@ -172,7 +172,7 @@ def _insert_schedule(session: Session, rows, *, now: datetime,
                            "account_id": account_id, "published_at": published_at,
                            "next_poll_at": due, "polls_done": 0, "failures": 0})
     if values:
-        session.execute(insert(EngagementPoll), values)
+        session.execute(insert(EngagementPoll.__table__), values)  # Core: no ORM bulk step
     return len(values)
 
 

@@ -76,12 +76,20 @@ def transition(
 MOVES_PER_STATEMENT = 100
 
 
-def _per_row(key: str, values: dict[int, Any]):
-    """``CASE id WHEN … THEN … ELSE <column> END``: each row's own value for one column, bound
-    with the column's type (UTC datetimes stored as the column stores them)."""
-    column = getattr(PostTarget, key)
-    return case(*[(PostTarget.id == target_id, literal(value, column.type))
-                  for target_id, value in values.items()], else_=column)
+_TARGETS = PostTarget.__table__
+
+
+def _per_row(key: str, values: dict[int, Any], rows: int):
+    """One column's new value for each row: ``CASE id WHEN … THEN … ELSE <column> END``,
+    bound with the column's type (UTC datetimes stored as the column stores them), or the
+    value itself when every row of the statement gets the same one (``last_error = NULL``).
+    Built on the table's columns: the ORM attributes' annotations cost more than the write."""
+    column = _TARGETS.c[key]
+    first = next(iter(values.values()))
+    if len(values) == rows and all(value == first for value in values.values()):
+        return literal(first, column.type)
+    return case({target_id: literal(value, column.type) for target_id, value in values.items()},
+                value=_TARGETS.c.id, else_=column)
 
 
 def transition_many(
@@ -110,7 +118,8 @@ def transition_many(
     for start in range(0, len(ids), MOVES_PER_STATEMENT):
         part = ids[start:start + MOVES_PER_STATEMENT]
         columns = sorted({key for i in part for key in latest[i][0]})
-        sets = {key: _per_row(key, {i: latest[i][0][key] for i in part if key in latest[i][0]})
+        sets = {key: _per_row(key, {i: latest[i][0][key] for i in part if key in latest[i][0]},
+                              len(part))
                 for key in columns}
         moved_ids.update(session.scalars(
             update(PostTarget)
@@ -129,7 +138,7 @@ def audit_targets(session: Session, entries: Sequence[tuple[int, dict[str, Any]]
     """One multi-row audit INSERT for ``(target_id, details)`` pairs moved by the system (no
     actor), instead of flushing one object per target."""
     if entries:
-        session.execute(insert(AuditEvent), [
+        session.execute(insert(AuditEvent.__table__), [  # Core: no ORM bulk step
             {"actor_id": None, "action": action, "entity_type": "post_target",
              "entity_id": int(target_id), "details": details, "created_at": now}
             for target_id, details in entries])

@@ -101,3 +101,27 @@ def test_many_moves_write_each_targets_own_values_and_skip_the_ones_moved_elsewh
     assert (third.status, third.platform_post_id) == ("failed", None)
     assert first.updated_at == later
     assert [_audit_count(session, t.id) for t in (first, second, third)] == [1, 1, 0]
+
+
+def test_a_value_every_moved_target_shares_is_written_to_each_and_audited(session, make) -> None:
+    from content_queue.transitions import transition_many
+
+    admin = make.user("admin")
+    post = make.post(author=admin, accounts=[make.account() for _ in range(3)],
+                     status="publishing")
+    for target in post.targets:
+        session.execute(update(PostTarget).where(PostTarget.id == target.id).values(
+            last_error="The platform was slow.", error_code="timeout"))
+    moves = [(t.id, {"last_error": None, "error_code": None, "platform_post_id": f"p-{n}"},
+              {"n": n}) for n, t in enumerate(post.targets)]
+    moved = transition_many(session, moves, Status.PUBLISHING, Status.PUBLISHED, now=NOW)
+    assert moved == [t.id for t in post.targets]
+    for n, target in enumerate(post.targets):
+        session.refresh(target)
+        assert (target.last_error, target.error_code, target.platform_post_id) == \
+            (None, None, f"p-{n}")
+    events = session.scalars(select(AuditEvent).where(
+        AuditEvent.entity_type == "post_target",
+        AuditEvent.entity_id.in_([t.id for t in post.targets])).order_by(AuditEvent.entity_id)).all()
+    assert [(e.action, e.details) for e in events] == [
+        ("target.published", {"from": "publishing", "to": "published", "n": n}) for n in range(3)]
