@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Callable, Iterable, Sequence
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from content_queue.accounts import mark_reconnect_needed
 from content_queue.media import media_items
@@ -136,9 +136,9 @@ def read_attempts(session: Session, target_ids: Sequence[int], *,
     ids = tuple(dict.fromkeys(int(i) for i in target_ids))
     targets = {t.id: t for t in session.scalars(
         select(PostTarget).where(PostTarget.id.in_(ids))
-        .options(selectinload(PostTarget.account),
-                 selectinload(PostTarget.post).selectinload(Post.attachments),
-                 selectinload(PostTarget.post).selectinload(Post.variants)))}
+        .options(joinedload(PostTarget.account),  # one row each: in the targets' query
+                 joinedload(PostTarget.post).selectinload(Post.attachments),
+                 joinedload(PostTarget.post).selectinload(Post.variants)))}
     # Kept for the session's length (its identity map holds an object only while something
     # refers to it): each target's text looks its agency's footer up.
     session.info["agencies"] = session.scalars(select(Agency).where(
