@@ -25,8 +25,9 @@ from content_queue.approvals import POST_APPROVED, POST_COMMENTED, POST_REJECTED
 from content_queue.errors import ValidationFailed
 from content_queue.feedback import REPLY_EMERGENCY
 from content_queue.models import Notification, User
-from content_queue.notifications import (ACCOUNT_RECONNECT_NEEDED, SCHEDULER_STALLED,
-                                         TARGET_FAILED, TARGET_HELD, TARGET_UNCONFIRMED)
+from content_queue.notifications import (ACCOUNT_RECONNECT_NEEDED, POST_AWAITING_APPROVAL,
+                                         SCHEDULER_STALLED, TARGET_FAILED, TARGET_HELD,
+                                         TARGET_UNCONFIRMED)
 from content_queue.users import audit
 
 #: (event, what the person reads on their page), in the order shown.
@@ -36,6 +37,7 @@ EMAIL_CHOICES: tuple[tuple[str, str], ...] = (
     (TARGET_HELD, "A post is held by an incident pause"),
     (ACCOUNT_RECONNECT_NEEDED, "An account needs reconnecting"),
     (SCHEDULER_STALLED, "Scheduled posts are not going out"),
+    (POST_AWAITING_APPROVAL, "A post is waiting for my approval"),
     (POST_APPROVED, "My post was approved"),
     (POST_REJECTED, "My post was sent back"),
     (POST_COMMENTED, "Someone commented on my post"),

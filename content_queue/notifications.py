@@ -22,7 +22,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from content_queue.db import Database
-from content_queue.models import Notification, Post, PostTarget, SocialAccount, User
+from content_queue.models import (APPROVER_ROLES, Notification, Post, PostTarget, SocialAccount,
+                                  User)
 from content_queue.platforms import RULES
 
 TARGET_FAILED = "target_failed"
@@ -30,6 +31,7 @@ TARGET_UNCONFIRMED = "target_unconfirmed"
 TARGET_HELD = "target_held"
 ACCOUNT_RECONNECT_NEEDED = "account_reconnect_needed"
 SCHEDULER_STALLED = "scheduler_stalled"
+POST_AWAITING_APPROVAL = "post_awaiting_approval"
 
 #: Target statuses that notify, and the event each one raises.
 TARGET_STATUS_EVENTS = {"failed": TARGET_FAILED, "unconfirmed": TARGET_UNCONFIRMED,
@@ -88,6 +90,25 @@ def _label(platform: str) -> str:
 def _excerpt(text: str, limit: int = 80) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def notify_awaiting_approval(session: Session, post: Post, *, by: User | None, now: datetime,
+                             edited: bool = False) -> list[int]:
+    """The post now waits for approval (submitted, or edited after its approval): each active
+    approver and admin of its agency hears of it, except the person who sent it and its author
+    (nobody approves their own post)."""
+    skip = {post.author_id, by.id if by is not None else None}
+    recipients = [user_id for user_id in session.scalars(
+        select(User.id).where(User.agency_id == post.agency_id, User.active.is_(True),
+                              User.role.in_(sorted(APPROVER_ROLES))).order_by(User.id))
+        if user_id not in skip]
+    name = (by.display_name or by.email) if by is not None else "Someone"
+    how = "Edited after its approval" if edited else "Submitted"
+    return notify(session, POST_AWAITING_APPROVAL, agency_id=post.agency_id,
+                  subject=f"Post #{post.id} is waiting for your approval",
+                  body=f"\u201c{_excerpt(post.text)}\u201d\n\n{how} by {name}. Approve it or send "
+                       "it back from the approvals page.",
+                  now=now, post_id=post.id, recipients=recipients)
 
 
 def notify_target(session: Session, target: PostTarget, *, now: datetime) -> list[int]:

@@ -18,6 +18,7 @@ from content_queue.approval_rules import approval_after_edit, status_after_edit
 from content_queue.errors import Conflict, ValidationFailed
 from content_queue.media import media_facts
 from content_queue.models import Post, PostTarget, User
+from content_queue.notifications import notify_awaiting_approval
 from content_queue.post_times import sync_post_time
 from content_queue.services import (_check_text, _check_time, _load_accounts,
                                     _require_owner_or_approver, get_post)
@@ -72,6 +73,7 @@ def edit_post(session: Session, *, actor: User, post_id: int, now: datetime,
     post.text = new_text
     post.updated_at = now
     approved = approval_after_edit(post, actor, now=now)
+    waiting_before = {t.id for t in live if t.status == Status.AWAITING_APPROVAL.value}
     for target in live:
         if target.account_id not in wanted:
             transition(session, target, Status.CANCELED, actor_id=actor.id, now=now,
@@ -108,6 +110,9 @@ def edit_post(session: Session, *, actor: User, post_id: int, now: datetime,
     session.flush()
     session.refresh(post)
     sync_post_time(post)
+    if not waiting_before and any(t.status == Status.AWAITING_APPROVAL.value
+                                  for t in post.targets):  # approved, and now waits again
+        notify_awaiting_approval(session, post, by=actor, now=now, edited=True)
     version = record_version(session, post, before, editor=actor, now=now)
     audit(session, "post.edited", actor_id=actor.id, entity_type="post", entity_id=post.id,
           now=now, details={"changed": version.changed if version else [],

@@ -38,6 +38,7 @@ from content_queue.models import (
     SocialAccount,
     User,
 )
+from content_queue.notifications import notify_awaiting_approval
 from content_queue.platforms import MediaFacts, check_post
 from content_queue.post_times import sync_post_time
 from content_queue.states import Status
@@ -197,6 +198,8 @@ def queue_post(
             record_approval(post, now=now, by=actor)
         session.flush()
         _move_all(session, post, {Status.DRAFT}, _submitted_status(actor), actor, now)
+        if _submitted_status(actor) == Status.AWAITING_APPROVAL:  # the approvers hear of it
+            notify_awaiting_approval(session, post, by=actor, now=now)
     session.refresh(post)
     return post
 
@@ -241,6 +244,8 @@ def submit_post(session: Session, *, actor: User, post_id: int, now: datetime) -
     require_clear(session, post)  # issue 10 guard: nothing sensitive is submitted
     if not _move_all(session, post, {Status.DRAFT}, want, actor, now):
         raise Conflict("This post has no draft to submit.", code="nothing_to_submit")
+    if want == Status.AWAITING_APPROVAL:  # the approvers hear that it waits for them
+        notify_awaiting_approval(session, post, by=actor, now=now)
     return post
 
 

@@ -71,9 +71,14 @@ def test_reject_with_a_comment_threads_it_and_tells_the_author(client, world, db
     assert (comment["kind"], comment["body"], comment["author_id"]) == \
         ("rejected", "Add the non-emergency number.", world["users"]["approver"].id)
     with db.session_scope(write=False) as s:
-        notices = s.scalars(select(Notification).where(Notification.post_id == post["id"])).all()
-        assert [(n.user_id, n.event) for n in notices] == [(world["users"]["pio"].id,
-                                                            "post_rejected")]
+        notices = s.scalars(select(Notification).where(Notification.post_id == post["id"])
+                            .order_by(Notification.id)).all()
+        users = world["users"]
+        # the approvers heard that it waited for them; the author, of the decision
+        waited = {n.user_id for n in notices if n.event == "post_awaiting_approval"}
+        assert {users["approver"].id, users["admin"].id} <= waited
+        assert users["pio"].id not in waited and users["viewer"].id not in waited
+        assert [n.user_id for n in notices if n.event == "post_rejected"] == [users["pio"].id]
     mine = client.get("/api/v1/notifications", headers=auth(world, "pio")).get_json()
     assert any("sent back" in n["subject"] for n in mine["notifications"])
 

@@ -191,6 +191,9 @@ def test_a_pio_editing_an_approved_post_returns_it_to_approval_and_keeps_version
     assert [(v.number, v.text, v.changed) for v in versions] == [
         (2, "Stay warm and dry tonight.", ["text"]), (1, "Stay warm tonight.", [])]
     assert versions[0].edited_by_id == pio.id
+    [notice] = session.scalars(select(Notification).where(  # the approver hears it waits again
+        Notification.event == "post_awaiting_approval", Notification.post_id == post.id)).all()
+    assert notice.user_id == approver.id and "Edited after its approval" in notice.body
 
 
 def test_an_approver_editing_a_pio_s_approved_post_keeps_it_scheduled(session, make,
@@ -268,3 +271,44 @@ def test_direction_changing_characters_are_found_and_split_out() -> None:
                "\u200f"):
         assert has_bidi_controls(f"a{ch}b")
     assert not has_bidi_controls("Plain text, émoji 🚒, العربية")
+
+
+def _waiting_notices(session, post) -> list[tuple[int, str]]:
+    return [(n.user_id, n.subject) for n in session.scalars(
+        select(Notification).where(Notification.post_id == post.id,
+                                   Notification.event == "post_awaiting_approval")
+        .order_by(Notification.user_id))]
+
+
+def test_a_submitted_post_tells_each_approver_and_admin_but_not_the_sender(session, make,
+                                                                          people) -> None:
+    from content_queue.services import submit_post
+
+    pio, approver = people
+    admin, another_pio = make.user("admin"), make.user("pio")
+    retired = make.user("approver")
+    retired.active = False
+    post = make.post(author=pio, accounts=[make.account()], status="draft",
+                     at=NOW + timedelta(days=1))
+    submit_post(session, actor=pio, post_id=post.id, now=NOW)
+    assert _statuses(post) == ["awaiting_approval"]
+    assert _waiting_notices(session, post) == [
+        (approver.id, f"Post #{post.id} is waiting for your approval"),
+        (admin.id, f"Post #{post.id} is waiting for your approval")]
+    notice = session.scalars(select(Notification).where(
+        Notification.post_id == post.id, Notification.user_id == approver.id)).one()
+    assert f"Submitted by {pio.display_name}" in notice.body
+    assert another_pio.id not in [u for u, _ in _waiting_notices(session, post)]
+
+
+def test_a_post_scheduled_on_submit_tells_no_approver(session, make, people) -> None:
+    from content_queue.services import submit_post
+
+    _pio, approver = people
+    make.user("admin")
+    post = make.post(author=approver, accounts=[make.account()], status="draft",
+                     at=NOW + timedelta(days=1))
+    submit_post(session, actor=approver, post_id=post.id, now=NOW)
+    assert _statuses(post) == ["scheduled"]  # an approver's own post needs no approval here
+    assert _waiting_notices(session, post) == []
+

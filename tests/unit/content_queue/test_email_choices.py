@@ -109,6 +109,7 @@ def test_the_choices_cover_every_event_the_product_raises_but_emergencies():
     from content_queue import approvals, notifications
     raised = {notifications.TARGET_FAILED, notifications.TARGET_UNCONFIRMED,
               notifications.TARGET_HELD, notifications.ACCOUNT_RECONNECT_NEEDED,
-              notifications.SCHEDULER_STALLED, approvals.POST_APPROVED,
+              notifications.SCHEDULER_STALLED, notifications.POST_AWAITING_APPROVAL,
+              approvals.POST_APPROVED,
               approvals.POST_REJECTED, approvals.POST_COMMENTED}
     assert {event for event, _ in EMAIL_CHOICES} == raised
