@@ -96,8 +96,13 @@ def notify_awaiting_approval(session: Session, post: Post, *, by: User | None, n
                              edited: bool = False) -> list[int]:
     """The post now waits for approval (submitted, or edited after its approval): each active
     approver and admin of its agency hears of it, except the person who sent it and its author
-    (nobody approves their own post)."""
+    (nobody approves their own post). Someone with an unread notice of this kind younger than
+    POST_DEDUPE_WINDOW is not told again: a CSV import or a series of 50 posts is one notice
+    (and one e-mail), and the approvals page lists them all."""
     skip = {post.author_id, by.id if by is not None else None}
+    skip.update(session.scalars(select(Notification.user_id).where(
+        Notification.agency_id == post.agency_id, Notification.event == POST_AWAITING_APPROVAL,
+        Notification.read_at.is_(None), Notification.created_at >= now - POST_DEDUPE_WINDOW)))
     recipients = [user_id for user_id in session.scalars(
         select(User.id).where(User.agency_id == post.agency_id, User.active.is_(True),
                               User.role.in_(sorted(APPROVER_ROLES))).order_by(User.id))
@@ -107,7 +112,8 @@ def notify_awaiting_approval(session: Session, post: Post, *, by: User | None, n
     return notify(session, POST_AWAITING_APPROVAL, agency_id=post.agency_id,
                   subject=f"Post #{post.id} is waiting for your approval",
                   body=f"\u201c{_excerpt(post.text)}\u201d\n\n{how} by {name}. Approve it or send "
-                       "it back from the approvals page.",
+                       "it back from the approvals page (posts sent for approval in the next "
+                       "10 minutes are listed there, not announced one by one).",
                   now=now, post_id=post.id, recipients=recipients)
 
 

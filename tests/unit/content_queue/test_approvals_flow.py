@@ -312,3 +312,22 @@ def test_a_post_scheduled_on_submit_tells_no_approver(session, make, people) -> 
     assert _statuses(post) == ["scheduled"]  # an approver's own post needs no approval here
     assert _waiting_notices(session, post) == []
 
+
+
+def test_a_batch_sent_for_approval_is_one_notice_until_it_is_read(session, make,
+                                                                  people) -> None:
+    from content_queue.notifications import mark_read
+    from content_queue.services import submit_post
+
+    pio, approver = people
+    posts = [make.post(author=pio, accounts=[make.account()], status="draft",
+                       at=NOW + timedelta(days=1), text=f"Spotlight {n}") for n in range(4)]
+    for n, post in enumerate(posts[:3]):  # an import, a series: minutes apart
+        submit_post(session, actor=pio, post_id=post.id, now=NOW + timedelta(minutes=n))
+    assert [len(_waiting_notices(session, p)) for p in posts[:3]] == [1, 0, 0]
+    [notice] = session.scalars(select(Notification).where(
+        Notification.event == "post_awaiting_approval")).all()
+    assert "not announced one by one" in notice.body
+    mark_read(session, approver.id, notice.id, now=NOW + timedelta(minutes=3))
+    submit_post(session, actor=pio, post_id=posts[3].id, now=NOW + timedelta(minutes=4))
+    assert [u for u, _ in _waiting_notices(session, posts[3])] == [approver.id]
