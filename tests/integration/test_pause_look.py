@@ -27,6 +27,9 @@ def _pause_reads(rt) -> list[str]:
 def test_threads_arriving_together_read_the_pauses_table_once(db, factory, sim, rt,
                                                                monkeypatch) -> None:
     monkeypatch.setattr(jobs, "_last_look", (-1.0, False))
+    # The answer stays fresh for the whole test: on a loaded machine a read can take longer
+    # than the real 50 ms window, and a thread after it would rightly read again.
+    monkeypatch.setattr(jobs, "NOTHING_PAUSED_FOR_SECONDS", 60.0)
     reads = _pause_reads(rt)
     start = threading.Barrier(16)
     answers: list[bool] = []
