@@ -36,7 +36,8 @@ POST_AWAITING_APPROVAL = "post_awaiting_approval"
 #: Target statuses that notify, and the event each one raises.
 TARGET_STATUS_EVENTS = {"failed": TARGET_FAILED, "unconfirmed": TARGET_UNCONFIRMED,
                         "held": TARGET_HELD}
-#: A post on five accounts that fails on all five tells each person once, not five times.
+#: A post on five accounts that fails on all five tells each person once, not five times;
+#: an import of 50 posts sent for approval tells each approver once, not 50 times.
 POST_DEDUPE_WINDOW = timedelta(minutes=10)
 
 PENDING_KEY = "tenfour.notification_ids"
@@ -113,7 +114,8 @@ def notify_awaiting_approval(session: Session, post: Post, *, by: User | None, n
                   subject=f"Post #{post.id} is waiting for your approval",
                   body=f"\u201c{_excerpt(post.text)}\u201d\n\n{how} by {name}. Approve it or send "
                        "it back from the approvals page (posts sent for approval in the next "
-                       "10 minutes are listed there, not announced one by one).",
+                       f"{POST_DEDUPE_WINDOW.seconds // 60} minutes are listed there, not "
+                       "announced one by one).",
                   now=now, post_id=post.id, recipients=recipients)
 
 

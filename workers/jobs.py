@@ -235,18 +235,18 @@ class _Results:
         if self.writes_on_add:
             self.flush_if_due()
 
-    def _due(self) -> bool:
-        return len(self.pending) >= FLUSH_EVERY or (
-            bool(self.pending) and time.monotonic() - self.since >= FLUSH_AFTER_SECONDS)
+    def _wait_left(self) -> float:
+        """How long the waiting results may still wait: 0 once they are due (call with the
+        lock held); the whole span when none wait."""
+        if not self.pending:
+            return FLUSH_AFTER_SECONDS
+        if len(self.pending) >= FLUSH_EVERY:
+            return 0.0
+        return max(0.0, FLUSH_AFTER_SECONDS - (time.monotonic() - self.since))
 
     def seconds_until_due(self) -> float:
-        """How long the waiting results may still wait (the whole span when none wait)."""
         with self.lock:
-            if not self.pending:
-                return FLUSH_AFTER_SECONDS
-            if len(self.pending) >= FLUSH_EVERY:
-                return 0.0
-            return max(0.0, FLUSH_AFTER_SECONDS - (time.monotonic() - self.since))
+            return self._wait_left()
 
     def sleep_writing(self, seconds: float) -> None:
         """Sleep (on the chunk's thread), writing the waiting results if they fall due."""
@@ -255,7 +255,7 @@ class _Results:
 
     def flush_if_due(self) -> None:
         with self.lock:
-            due = self._due()
+            due = bool(self.pending) and self._wait_left() == 0.0
         if due:
             self.flush()
 
@@ -286,9 +286,8 @@ def _fail_before_call(session: Session, jobs: list[PublishJob], refusals: dict[i
             outcomes[job.target_id] = "failed"
         else:
             rest.append(job)
-    refused = refuse_sensitive(session, {
-        j.target_id: refusals[j.target_id] for j in rest
-        if j.mode is Mode.PUBLISH and j.target_id in refusals}, now=now)
+    refused = refuse_sensitive(session, {  # refusals hold first attempts only
+        j.target_id: refusals[j.target_id] for j in rest if j.target_id in refusals}, now=now)
     for target_id in refused:
         outcomes[target_id] = "failed"
     return [j for j in rest if j.target_id not in refused]
