@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable, Sequence
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from content_queue.engagement import PollBatch, record_engagement
@@ -150,16 +151,14 @@ def schedule_new_targets(session: Session, *, now: datetime,
     return made
 
 
-def schedule_targets(session: Session, target_ids: Sequence[int], *, now: datetime,
-                     offsets: Sequence[timedelta] = DEFAULT_OFFSETS) -> int:
-    """Schedule these just-published targets (those without a row yet), in the transaction
-    that recorded them: the periodic :func:`schedule_new_targets` then has nothing to do after
-    a burst, instead of writing thousands of rows at once while posts are being stamped."""
-    if not target_ids:
-        return 0
-    return _insert_schedule(session, session.execute(
-        _unscheduled(now, offsets).where(PostTarget.id.in_(list(target_ids)))).all(),
-        now=now, offsets=offsets)
+def schedule_targets(session: Session, published: Sequence[tuple[int, int, datetime, int]], *,
+                     now: datetime, offsets: Sequence[timedelta] = DEFAULT_OFFSETS) -> int:
+    """Schedule just-published targets, given as ``(target_id, account_id, published_at,
+    agency_id)`` (what the worker already holds: no read), in the transaction that recorded
+    them; a target that already has its row keeps it. The periodic
+    :func:`schedule_new_targets` then has nothing to do after a burst, instead of writing
+    thousands of rows at once while posts are being stamped."""
+    return _insert_schedule(session, published, now=now, offsets=offsets)
 
 
 def _insert_schedule(session: Session, rows, *, now: datetime,
@@ -171,8 +170,10 @@ def _insert_schedule(session: Session, rows, *, now: datetime,
             values.append({"target_id": target_id, "agency_id": agency_id,
                            "account_id": account_id, "published_at": published_at,
                            "next_poll_at": due, "polls_done": 0, "failures": 0})
-    if values:
-        session.execute(insert(EngagementPoll.__table__), values)  # Core: no ORM bulk step
+    if values:  # Core, no ORM bulk step; a row another process made meanwhile is kept
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        session.execute(dialect.insert(EngagementPoll.__table__)
+                        .on_conflict_do_nothing(index_elements=["target_id"]), values)
     return len(values)
 
 

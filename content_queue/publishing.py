@@ -51,6 +51,7 @@ class PublishJob:
     platform: str = ""
     handle: str = ""
     account_id: int = 0
+    agency_id: int = 0
     credentials_encrypted: str = ""
     api_base_url: str | None = None
     text: str = ""
@@ -106,6 +107,7 @@ def _job(target: PostTarget, earlier: datetime | None,
         platform=account.platform,
         handle=account.handle,
         account_id=account.id,
+        agency_id=post.agency_id,
         credentials_encrypted=account.credentials_encrypted,
         api_base_url=account.api_base_url,
         text=text_for_target(post, target),  # issue 8: the platform's variant

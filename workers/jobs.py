@@ -266,9 +266,12 @@ class _Results:
             return
         with self.rt.db.session_scope() as session:
             now = utcnow()
-            moved = record_results(session, [(job.target_id, result)
-                                             for job, result, _, _ in pending], now=now)
-            schedule_targets(session, moved, now=now, offsets=engagement_offsets(self.rt))
+            moved = set(record_results(session, [(job.target_id, result)
+                                                 for job, result, _, _ in pending], now=now))
+            schedule_targets(session, [
+                (job.target_id, job.account_id, result.published_at, job.agency_id)
+                for job, result, _, _ in pending if job.target_id in moved],
+                now=now, offsets=engagement_offsets(self.rt))
         for _job, result, _outcome, fields in pending:
             log.info("published %s", result.permalink, extra=fields)
 

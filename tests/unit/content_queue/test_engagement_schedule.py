@@ -26,6 +26,7 @@ from content_queue.engagement_schedule import (
     record_polled,
     schedule_new_targets,
     schedule_some_targets,
+    schedule_targets,
 )
 from content_queue.models import EngagementPoll, EngagementSnapshot, PostTarget
 from content_queue.ports import Metrics
@@ -134,6 +135,26 @@ def test_a_burst_of_new_targets_is_scheduled_a_batch_at_a_time(session, make) ->
     assert made == [2, 2, 1]
     assert all(_poll(session, t).next_poll_at == NOW + H for t in targets)
     assert schedule_some_targets(session, now=NOW, offsets=OFFSETS) == (0, None)
+
+
+def test_the_worker_s_results_schedule_their_targets_and_an_existing_row_is_kept(
+        session, make) -> None:
+    account = make.account()
+    fresh, again, old = (_published(make, account, f"p{i}") for i in range(3))
+    schedule_targets(session, [(again.id, account.id, NOW, again.post.agency_id)],
+                     now=NOW, offsets=OFFSETS)
+    session.get(EngagementPoll, again.id).polls_done = 2  # polled since
+    session.flush()
+
+    schedule_targets(session, [
+        (t.id, account.id, at, t.post.agency_id)
+        for t, at in ((fresh, NOW), (again, NOW), (old, NOW - 60 * D))], now=NOW, offsets=OFFSETS)
+
+    row = _poll(session, fresh)
+    assert (row.next_poll_at, row.account_id, row.agency_id) == (
+        NOW + H, account.id, fresh.post.agency_id)
+    assert _poll(session, again).polls_done == 2, "a target's existing row is left as it was"
+    assert _poll(session, old) is None  # published before every checkpoint passed
 
 
 def test_a_late_poll_answers_every_checkpoint_it_missed_with_one_snapshot(session, make) -> None:
