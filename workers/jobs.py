@@ -84,8 +84,9 @@ def publish_one(rt: Runtime, target_id: int, *, due_at: datetime | None = None) 
     return publish_many(rt, [(target_id, due_at)])[0]
 
 
-#: Results a chunk keeps before writing them (or this many seconds after the first one).
-FLUSH_EVERY = 16
+#: Results a chunk keeps before writing them (or this many seconds after the first one): a
+#: whole chunk's (``workers.tasks.PUBLISH_CHUNK``), so a burst's chunk writes its results once.
+FLUSH_EVERY = 64
 FLUSH_AFTER_SECONDS = 0.5
 #: A chunk renews the stamps of its unsent targets when they are this share of
 #: STUCK_RUNNING_AFTER_SECONDS old, long before the reaper would take them for abandoned.

@@ -89,8 +89,11 @@ def check_one_account(account_id: int) -> str:
 
 
 #: At most this many targets in one publish message, all due within CHUNK_WINDOW of the first
-#: (a chunk's accounts publish side by side, each account's posts one after another).
-PUBLISH_CHUNK = 16
+#: (a chunk's accounts publish side by side, each account's posts one after another). Each
+#: message costs a stamping and a results transaction, whatever its size: with two worker
+#: processes on SQLite's one write lock, a burst of 10,000 went 57-61% of the ceiling with
+#: chunks of 16, 77-80% with 32 and 82-83% with 64 (bench/burst.py --worker-processes 2).
+PUBLISH_CHUNK = 64
 CHUNK_WINDOW = timedelta(milliseconds=250)
 #: A message due this far ahead waits in the worker's timer (a Celery ETA, never more than
 #: MAX_ETA ahead: far inside Redis' visibility timeout), not in a pool thread.
@@ -150,7 +153,7 @@ def enqueue_publish(target_ids: Sequence[int]) -> None:
     The scheduler hands ids on as soon as a claim commits (up to ``CLAIM_BATCH_SIZE``; a full
     claim makes the loop claim again at once). Each id carries its target's due instant when
     the claim was made ahead (see ``scheduler.DueTarget``). A message per chunk of up to
-    ``PUBLISH_CHUNK`` targets due together, not one per target: a burst of 10,000 is 625
+    ``PUBLISH_CHUNK`` targets due together, not one per target: a burst of 10,000 is 157
     messages, each stamped, checked and recorded in a few transactions, its accounts calling
     their platforms side by side (see :func:`workers.jobs.publish_many`). A message claimed ahead carries its first target's due
     instant as a short ETA, so it waits in the worker's timer, not in a publishing thread, and

@@ -114,7 +114,7 @@ def test_a_chunk_holds_only_targets_due_close_together():
 
 
 @pytest.mark.parametrize("count,size,messages", [
-    (1, 1, 1), (16, 16, 1), (17, 16, 2), (500, 16, 32), (10_000, 16, 625)])
+    (1, 1, 1), (64, 64, 1), (65, 64, 2), (500, 64, 8), (10_000, 64, 157)])
 def test_claimed_targets_go_out_in_chunks_due_together(count, size, messages):
     ids = [DueTarget(i, DUE + timedelta(microseconds=(count - i) % 997)) for i in range(count)]
 
