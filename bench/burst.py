@@ -58,9 +58,9 @@ def extra_workers(stack, count: int):
     """``count`` more `tenfour worker` processes beside the one `tenfour run` started."""
     env = stack.broker_env() if count else stack.env
     logs = [stack.instance / f"extra-worker-{n}.log" for n in range(count)]
+    files = [open(log, "w") for log in logs]
     procs = [subprocess.Popen([sys.executable, "-m", "tenfour", "worker"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=open(log, "w"))
-             for log in logs]
+                              stdout=subprocess.DEVNULL, stderr=file) for file in files]
     try:
         time.sleep(5 if count else 0)  # ready before the burst is due
         for proc, log in zip(procs, logs):
@@ -75,6 +75,9 @@ def extra_workers(stack, count: int):
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait()
+        for file in files:
+            file.close()
 
 
 def main() -> int:
