@@ -31,6 +31,7 @@ from content_queue.ports import (
     PlatformConnector,
     PublishRequest,
     PublishResult,
+    RateLimited,
     UnknownOutcome,
 )
 from content_queue.publishing import (
@@ -170,7 +171,9 @@ def _in_turn(rt: Runtime, live: list[PublishJob], due_of: dict[int, datetime | N
              stamped_at: datetime, batch: "_Results", outcomes: dict[int, str]) -> None:
     """One account's stamped targets of a chunk, one after another in the order they are due:
     each waits for its instant, is held if a pause now covers it, then goes to the platform.
-    Stamps of the ones still waiting are renewed when the wait grows long."""
+    Stamps of the ones still waiting are renewed when the wait grows long. Once the platform
+    rate-limits the account, the chunk's other first attempts for it wait for the same reset
+    without a call (a burst on one account is one 429, not a storm of them)."""
     restamp_after = rt.settings.stuck_running_after_seconds * RESTAMP_SHARE
     credentials: dict[int, str] = {}
     position = 0
@@ -196,7 +199,12 @@ def _in_turn(rt: Runtime, live: list[PublishJob], due_of: dict[int, datetime | N
         if job.mode is Mode.PUBLISH and held_by_pause(rt, job.target_id, fields):
             outcomes[job.target_id] = "held"
             continue
-        connector, outcome, result = _call(rt, job, fields)
+        connector, outcome, result, error = _call(rt, job, fields)
+        if isinstance(error, RateLimited):
+            rest = live[position:]
+            _wait_for_reset(rt, [j for j in rest if j.mode is Mode.PUBLISH], error, outcomes)
+            # A reconcile still looks first: an earlier attempt may have reached the platform.
+            live = live[:position] + [j for j in rest if j.mode is not Mode.PUBLISH]
         if getattr(connector, "refreshed_credentials", None):
             batch.flush()  # the renewed tokens are saved before the account's next post
             with rt.db.session_scope() as session:
@@ -207,6 +215,24 @@ def _in_turn(rt: Runtime, live: list[PublishJob], due_of: dict[int, datetime | N
         outcomes[job.target_id] = outcome
         if result is not None:
             batch.add(job, result, outcome, fields)
+
+
+def _wait_for_reset(rt: Runtime, jobs: list[PublishJob], error: RateLimited,
+                    outcomes: dict[int, str]) -> None:
+    """Send stamped first attempts back to wait for the platform's reset, as the 429 their
+    account just got says, without calling the platform (nothing of them was sent)."""
+    if not jobs:
+        return
+    with rt.db.session_scope() as session:
+        now = utcnow()
+        for job in jobs:
+            record_error(session, job.target_id, error, now=now,
+                         max_attempts=rt.settings.publish_max_attempts,
+                         backoff_seconds=rt.settings.retry_backoff_seconds)
+            outcomes[job.target_id] = f"error:{error.code}"
+    log.warning("rate-limited: %d more of this account's posts wait for the reset without a "
+                "call", len(jobs), extra={"account_id": jobs[0].account_id,
+                                           "platform": jobs[0].platform})
 
 
 def _sort_key(due: datetime | None) -> datetime:
@@ -298,11 +324,13 @@ def _fail_before_call(session: Session, jobs: list[PublishJob], refusals: dict[i
 
 
 def _call(rt: Runtime, job: PublishJob, fields: dict
-          ) -> tuple[PlatformConnector | None, str, PublishResult | None]:
+          ) -> tuple[PlatformConnector | None, str, PublishResult | None,
+                     ConnectorError | None]:
     """Call the platform for one stamped target (looking it up first when reconciling).
 
-    Returns the connector, what happened, and the result to record when it is on the
-    platform; every other outcome (an error, unconfirmed) is written here."""
+    Returns the connector, what happened, the result to record when it is on the platform,
+    and the platform's error when there was one; every outcome but a result (an error,
+    unconfirmed) is written here."""
     connector = None
     try:
         connector = rt.connector(job.platform, job.handle, job.credentials_encrypted,
@@ -317,7 +345,7 @@ def _call(rt: Runtime, job: PublishJob, fields: dict
             elif problem:
                 return connector, _unconfirmed(rt, job, connector, fields,
                                                "an earlier attempt ended without an answer "
-                                               f"from the platform, and {problem}."), None
+                                               f"from the platform, and {problem}."), None, None
         if result is None:
             try:
                 result = connector.publish(request)
@@ -329,7 +357,7 @@ def _call(rt: Runtime, job: PublishJob, fields: dict
                     return connector, _unconfirmed(
                         rt, job, connector, fields,
                         f"the call ended without an answer ({error.message.rstrip('.')}), "
-                        f"and {problem}."), None
+                        f"and {problem}."), None, None
                 else:
                     raise  # the look-up saw every post since: not there, so retry later
     except ConnectorError as error:
@@ -340,8 +368,8 @@ def _call(rt: Runtime, job: PublishJob, fields: dict
                                    backoff_seconds=rt.settings.retry_backoff_seconds)
         log.warning("publish error %s: %s", error.code, error.message,
                     extra={**fields, "outcome": str(outcome)})
-        return None, f"error:{error.code}", None
-    return connector, ("reconciled" if job.mode is Mode.RECONCILE else "published"), result
+        return None, f"error:{error.code}", None, error
+    return connector, ("reconciled" if job.mode is Mode.RECONCILE else "published"), result, None
 
 
 #: How long a look at the pauses table is trusted by this process's other threads. A pause

@@ -181,3 +181,29 @@ class replace_publish:
 
     def __getattr__(self, name):
         return getattr(self._connector, name)
+
+
+def test_a_429_sends_the_account_s_other_targets_of_the_chunk_to_wait_without_a_call(
+        db, factory, sim, rt):
+    limited = factory.account("sandbox", api_base_url=f"{sim.url}/sandbox")
+    other = factory.account("sandbox", api_base_url=f"{sim.url}/sandbox")
+    sim.fault("rate_limit", retry_after=90, count=50,
+              path_contains=f"/accounts/{limited.handle}/posts")
+    waiting = [claimed_target(db, factory, limited, f"Thank-you note {n}") for n in range(5)]
+    fine = claimed_target(db, factory, other, "Tour invitation")
+    before = utcnow()
+
+    outcomes = publish_many(rt, [(i, None) for i in [*waiting, fine]])
+
+    assert outcomes == ["error:rate_limited"] * 5 + ["published"]
+    calls = [r for r in sim.requests("sandbox") if r["method"] == "POST"
+             and r["path"].endswith(f"/accounts/{limited.handle}/posts")]
+    assert len(calls) == 1, "one 429, not one per post of the account"
+    rows = _targets(db, [*waiting, fine])
+    assert rows[fine].status == "published"
+    retry_at = {rows[i].next_attempt_at for i in waiting}
+    assert len(retry_at) == 1 and all(rows[i].status == "scheduled" for i in waiting)
+    assert 85 <= (retry_at.pop() - before).total_seconds() <= 95  # the platform's reset
+    for target_id in waiting:
+        assert "rate-limiting this account" in rows[target_id].last_error
+        assert rows[target_id].attempt_started_at is None  # the next attempt posts afresh
