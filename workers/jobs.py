@@ -173,7 +173,8 @@ def _in_turn(rt: Runtime, live: list[PublishJob], due_of: dict[int, datetime | N
     each waits for its instant, is held if a pause now covers it, then goes to the platform.
     Stamps of the ones still waiting are renewed when the wait grows long. Once the platform
     rate-limits the account, the chunk's other first attempts for it wait for the same reset
-    without a call (a burst on one account is one 429, not a storm of them)."""
+    without a call (a burst on one account is one 429, not a storm of them); once it refuses
+    the account's token, they fail without sending the refused token again."""
     restamp_after = rt.settings.stuck_running_after_seconds * RESTAMP_SHARE
     credentials: dict[int, str] = {}
     position = 0
@@ -200,9 +201,9 @@ def _in_turn(rt: Runtime, live: list[PublishJob], due_of: dict[int, datetime | N
             outcomes[job.target_id] = "held"
             continue
         connector, outcome, result, error = _call(rt, job, fields)
-        if isinstance(error, RateLimited):
+        if isinstance(error, (RateLimited, AuthExpired)):
             rest = live[position:]
-            _wait_for_reset(rt, [j for j in rest if j.mode is Mode.PUBLISH], error, outcomes)
+            _settle_without_call(rt, [j for j in rest if j.mode is Mode.PUBLISH], error, outcomes)
             # A reconcile still looks first: an earlier attempt may have reached the platform.
             live = live[:position] + [j for j in rest if j.mode is not Mode.PUBLISH]
         if getattr(connector, "refreshed_credentials", None):
@@ -217,22 +218,27 @@ def _in_turn(rt: Runtime, live: list[PublishJob], due_of: dict[int, datetime | N
             batch.add(job, result, outcome, fields)
 
 
-def _wait_for_reset(rt: Runtime, jobs: list[PublishJob], error: RateLimited,
-                    outcomes: dict[int, str]) -> None:
-    """Send stamped first attempts back to wait for the platform's reset, as the 429 their
-    account just got says, without calling the platform (nothing of them was sent)."""
+def _settle_without_call(rt: Runtime, jobs: list[PublishJob],
+                         error: RateLimited | AuthExpired, outcomes: dict[int, str]) -> None:
+    """What the platform just told of the account settles its other stamped first attempts,
+    without a call each (nothing of them was sent): after a 429 they wait for the reset it
+    named; after a refused token they fail as on a disconnected account, which now needs
+    reconnecting."""
     if not jobs:
         return
     with rt.db.session_scope() as session:
         now = utcnow()
         for job in jobs:
-            record_error(session, job.target_id, error, now=now,
-                         max_attempts=rt.settings.publish_max_attempts,
-                         backoff_seconds=rt.settings.retry_backoff_seconds)
+            if isinstance(error, RateLimited):
+                record_error(session, job.target_id, error, now=now,
+                             max_attempts=rt.settings.publish_max_attempts,
+                             backoff_seconds=rt.settings.retry_backoff_seconds)
+            else:  # the platform's own words, as the call itself would have had them
+                fail_without_call(session, job.target_id, error, now=now)
             outcomes[job.target_id] = f"error:{error.code}"
-    log.warning("rate-limited: %d more of this account's posts wait for the reset without a "
-                "call", len(jobs), extra={"account_id": jobs[0].account_id,
-                                           "platform": jobs[0].platform})
+    log.warning("%s: %d more of this account's posts settled without a call", error.code,
+                len(jobs), extra={"account_id": jobs[0].account_id,
+                                  "platform": jobs[0].platform})
 
 
 def _sort_key(due: datetime | None) -> datetime:

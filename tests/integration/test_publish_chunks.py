@@ -2,7 +2,8 @@
 once, in the order it is due, and reported on its own; a target another delivery has, one the
 guard refuses and one on a disconnected account do not hold back the rest; an account whose
 tokens one post renewed posts the next with the renewed ones; targets waiting their turn keep
-their stamps fresh. In-process against the simulator over HTTP, on each database."""
+their stamps fresh; after a 429 or a refused token the account's other targets are settled
+without a call each. In-process against the simulator over HTTP, on each database."""
 
 from __future__ import annotations
 
@@ -207,3 +208,24 @@ def test_a_429_sends_the_account_s_other_targets_of_the_chunk_to_wait_without_a_
     for target_id in waiting:
         assert "rate-limiting this account" in rows[target_id].last_error
         assert rows[target_id].attempt_started_at is None  # the next attempt posts afresh
+
+
+def test_a_refused_token_fails_the_account_s_other_targets_of_the_chunk_without_a_call(
+        db, factory, sim, rt):
+    revoked = factory.account("sandbox", api_base_url=f"{sim.url}/sandbox")
+    sim.fault("revoke_token", count=50, path_contains=f"/accounts/{revoked.handle}/posts")
+    ids = [claimed_target(db, factory, revoked, f"Recruiting post {n}") for n in range(4)]
+
+    outcomes = publish_many(rt, [(i, None) for i in ids])
+
+    assert outcomes == ["error:auth_expired"] * 4
+    calls = [r for r in sim.requests("sandbox") if r["method"] == "POST"
+             and r["path"].endswith(f"/accounts/{revoked.handle}/posts")]
+    assert len(calls) == 1, "the refused token is not sent again for each post"
+    rows = _targets(db, ids)
+    for target_id in ids:
+        assert (rows[target_id].status, rows[target_id].error_code) == ("failed", "auth_expired")
+        assert "needs reconnecting" in rows[target_id].last_error
+    assert len({rows[i].last_error for i in ids}) == 1  # the platform's words for each
+    with db.session_scope(write=False) as s:
+        assert s.get(SocialAccount, revoked.id).status == "reconnect_needed"
