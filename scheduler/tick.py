@@ -36,10 +36,15 @@ class DueTarget(int):
     """
 
     due_at: datetime
+    #: The target's account, so a publish message can bound how many posts of one account
+    #: it holds (None: not known, no bound).
+    account_id: int | None
 
-    def __new__(cls, target_id: int, due_at: datetime) -> "DueTarget":
+    def __new__(cls, target_id: int, due_at: datetime,
+                account_id: int | None = None) -> "DueTarget":
         obj = super().__new__(cls, target_id)
         obj.due_at = due_at
+        obj.account_id = account_id
         return obj
 
 
@@ -100,9 +105,10 @@ def claim_due(session: Session, now: datetime, limit: int = 500, *,
         .where(PostTarget.id.in_(due_ids))
         .values(status=Status.PUBLISHING.value, claimed_at=now, attempt_started_at=None,
                 attempts=PostTarget.attempts + 1, updated_at=now)
-        .returning(PostTarget.id, PostTarget.next_attempt_at)
+        .returning(PostTarget.id, PostTarget.next_attempt_at, PostTarget.account_id)
     ).all()
-    claimed = sorted(DueTarget(target_id, due_at) for target_id, due_at in rows)
+    claimed = sorted(DueTarget(target_id, due_at, account_id)
+                     for target_id, due_at, account_id in rows)
     audit_targets(session, [(i, {"from": Status.SCHEDULED.value,
                                  "to": Status.PUBLISHING.value}) for i in claimed],
                   "target.publishing", now)

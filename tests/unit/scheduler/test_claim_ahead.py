@@ -30,6 +30,7 @@ def test_targets_due_within_the_lookahead_are_claimed_with_their_due_instant(
     assert result.claimed == [soon.id]
     (handed_on,) = sent[0]
     assert isinstance(handed_on, DueTarget) and handed_on.due_at == NOW + 0.4 * SECOND
+    assert handed_on.account_id == soon.account_id  # a message bounds each account's share
     with rolled_back_db.session_scope(write=False) as s:
         assert s.get(PostTarget, later.id).status == "scheduled"
 

@@ -124,3 +124,27 @@ def test_claimed_targets_go_out_in_chunks_due_together(count, size, messages):
     flat = [t for chunk in chunks for t in chunk]
     assert sorted(map(int, flat)) == list(range(count))  # every id once
     assert [t.due_at for t in flat] == sorted(t.due_at for t in ids)  # in due order
+
+
+@pytest.mark.parametrize("per_account,accounts,messages", [
+    (100, 1, 7),    # one account's burst: 16 a message (6 x 16 + 4)
+    (10, 20, 4),    # 200 targets of 20 accounts: messages of 64, 64, 64, 8
+    (40, 3, 3),     # 120 targets: the cap, not the size, decides
+])
+def test_a_message_holds_at_most_sixteen_targets_of_one_account(per_account, accounts, messages):
+    ids = [DueTarget(a * 1000 + n, DUE + timedelta(microseconds=n), account_id=a)
+           for a in range(accounts) for n in range(per_account)]
+
+    chunks = tasks.publish_chunks(ids)
+
+    assert len(chunks) == messages
+    for chunk in chunks:
+        assert len(chunk) <= tasks.PUBLISH_CHUNK
+        by_account = {}
+        for target in chunk:
+            by_account[target.account_id] = by_account.get(target.account_id, 0) + 1
+        assert max(by_account.values()) <= tasks.PER_ACCOUNT_IN_CHUNK
+        assert [t.due_at for t in chunk] == sorted(t.due_at for t in chunk)  # due order within
+        assert chunk[-1].due_at - chunk[0].due_at <= tasks.CHUNK_WINDOW
+    flat = [t for chunk in chunks for t in chunk]
+    assert sorted(map(int, flat)) == sorted(map(int, ids))  # every id once
