@@ -228,17 +228,20 @@ def _settle_without_call(rt: Runtime, jobs: list[PublishJob],
         return
     with rt.db.session_scope() as session:
         now = utcnow()
-        for job in jobs:
-            if isinstance(error, RateLimited):
-                record_error(session, job.target_id, error, now=now,
-                             max_attempts=rt.settings.publish_max_attempts,
-                             backoff_seconds=rt.settings.retry_backoff_seconds)
-            else:  # the platform's own words, as the call itself would have had them
-                fail_without_call(session, job.target_id, error, now=now)
+        for job in jobs:  # written as the call itself would have had it, in its words
+            _record_error(rt, session, job.target_id, error, now)
             outcomes[job.target_id] = f"error:{error.code}"
     log.warning("%s: %d more of this account's posts settled without a call", error.code,
                 len(jobs), extra={"account_id": jobs[0].account_id,
                                   "platform": jobs[0].platform})
+
+
+def _record_error(rt: Runtime, session: Session, target_id: int, error: ConnectorError,
+                  now: datetime):
+    """What a platform's error means for a target, with this installation's retry rules."""
+    return record_error(session, target_id, error, now=now,
+                        max_attempts=rt.settings.publish_max_attempts,
+                        backoff_seconds=rt.settings.retry_backoff_seconds)
 
 
 def _sort_key(due: datetime | None) -> datetime:
@@ -369,9 +372,7 @@ def _call(rt: Runtime, job: PublishJob, fields: dict
     except ConnectorError as error:
         with rt.db.session_scope() as session:
             save_refreshed_credentials(rt, session, job.account_id, connector)
-            outcome = record_error(session, job.target_id, error, now=utcnow(),
-                                   max_attempts=rt.settings.publish_max_attempts,
-                                   backoff_seconds=rt.settings.retry_backoff_seconds)
+            outcome = _record_error(rt, session, job.target_id, error, utcnow())
         log.warning("publish error %s: %s", error.code, error.message,
                     extra={**fields, "outcome": str(outcome)})
         return None, f"error:{error.code}", None, error

@@ -92,7 +92,7 @@ def check_one_account(account_id: int) -> str:
 #: (a chunk's accounts publish side by side, each account's posts one after another). Each
 #: message costs a stamping and a results transaction, whatever its size: with two worker
 #: processes on SQLite's one write lock, a burst of 10,000 went 57-61% of the ceiling with
-#: chunks of 16, 77-80% with 32 and 82-83% with 64 (bench/burst.py --worker-processes 2).
+#: chunks of 16, 77-80% with 32 and 80-84% with 64 (bench/burst.py --worker-processes 2).
 PUBLISH_CHUNK = 64
 #: At most this many of one account's targets in one message: an account's posts go out one
 #: after another, so a platform that stops answering (5 s for each connect timeout) holds a
