@@ -29,7 +29,9 @@ FIELDS = ("guard_allowed_numbers", "guard_allowed_addresses", "guard_allowed_dom
 def post_guard(post: Post) -> dict:
     """The post page's view of the guard: the highlighted findings and the override."""
     session = get_session()
-    found = check_post(session, post)
+    # A GET writes nothing (issue 7), so the post's variants and images as this request read
+    # them are current: no flush and no second read of both (the post page's two statements).
+    found = check_post(session, post, loaded=request.method == "GET")
     return {"fields": report(dict(texts_of_post(post)), found), "findings": found,
             "override": current_override(session, post) if found else None}
 
