@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Sequence
 
-from sqlalchemy import case, insert, literal, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from content_queue.approval_rules import check_schedulable
@@ -72,24 +72,23 @@ def transition(
         notify_target(session, target_row, now=now)
 
 
-#: Targets one UPDATE of :func:`transition_many` moves (a CASE arm per target and column).
-MOVES_PER_STATEMENT = 100
+#: Targets one look-up of :func:`transition_many` checks.
+MOVES_PER_STATEMENT = 500
 
 
 _TARGETS = PostTarget.__table__
 
 
-def _per_row(key: str, values: dict[int, Any], rows: int):
-    """One column's new value for each row: ``CASE id WHEN … THEN … ELSE <column> END``,
-    bound with the column's type (UTC datetimes stored as the column stores them), or the
-    value itself when every row of the statement gets the same one (``last_error = NULL``).
-    Built on the table's columns: the ORM attributes' annotations cost more than the write."""
-    column = _TARGETS.c[key]
-    first = next(iter(values.values()))
-    if len(values) == rows and all(value == first for value in values.values()):
-        return literal(first, column.type)
-    return case({target_id: literal(value, column.type) for target_id, value in values.items()},
-                value=_TARGETS.c.id, else_=column)
+def _update_for(current: Status, to: Status, columns: tuple[str, ...]):
+    """The one-row UPDATE a batch of moves with these columns runs for each of its rows
+    (prefixed bind names: a column's own name is reserved for SQLAlchemy's SET clause). Built
+    on the table's columns: the ORM attributes' annotations cost more than the write."""
+    return (update(_TARGETS)
+            .where(_TARGETS.c.id == bindparam("_target_id"),
+                   _TARGETS.c.status == current.value)
+            .values(status=to.value, updated_at=bindparam("_now"),
+                    **{key: bindparam(f"_new_{key}", type_=_TARGETS.c[key].type)
+                       for key in columns}))
 
 
 def transition_many(
@@ -100,10 +99,10 @@ def transition_many(
     *,
     now: datetime,
 ) -> list[int]:
-    """Move many targets from ``current`` to ``to`` in the caller's transaction: one
-    conditional ``UPDATE … RETURNING id`` for up to ``MOVES_PER_STATEMENT`` of the
-    ``(target_id, values, details)`` (each column set per row with a ``CASE`` on the id) and
-    one multi-row audit insert. Returns the ids moved; a target that is no longer ``current``
+    """Move many targets from ``current`` to ``to`` in the caller's transaction: one look-up
+    of which ``(target_id, values, details)`` are still ``current`` (up to
+    ``MOVES_PER_STATEMENT`` at a time), one conditional ``UPDATE`` executed for each of those
+    rows, and one multi-row audit insert. Returns the ids moved; a target that is no longer ``current``
     is skipped (no error).
 
     For moves that need nothing per row beyond their columns: not into ``scheduled`` (the
@@ -115,18 +114,28 @@ def transition_many(
     latest = {int(target_id): (values, details) for target_id, values, details in moves}
     ids = list(latest)
     moved_ids: set[int] = set()
+    locking = session.get_bind().dialect.name == "postgresql"
     for start in range(0, len(ids), MOVES_PER_STATEMENT):
         part = ids[start:start + MOVES_PER_STATEMENT]
-        columns = sorted({key for i in part for key in latest[i][0]})
-        sets = {key: _per_row(key, {i: latest[i][0][key] for i in part if key in latest[i][0]},
-                              len(part))
-                for key in columns}
-        moved_ids.update(session.scalars(
-            update(PostTarget)
-            .where(PostTarget.id.in_(part), PostTarget.status == current.value)
-            .values(status=to.value, updated_at=now, **sets)
-            .returning(PostTarget.id)
-            .execution_options(synchronize_session=False)))
+        # Which of them are still ``current`` (locked until the commit on PostgreSQL; on
+        # SQLite the caller's write transaction already keeps every other writer out), then
+        # one prepared UPDATE run for each row, an executemany. One statement with a CASE arm
+        # per row and column built and bound a few hundred elements each time: 64 targets
+        # cost 4.2 ms of CPU on PostgreSQL and 3.3 on SQLite, this way 3.4 and 2.5.
+        here = select(PostTarget.id).where(PostTarget.id.in_(part),
+                                           PostTarget.status == current.value)
+        found = set(session.scalars(here.with_for_update() if locking else here))
+        rows_by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for target_id in part:
+            if target_id in found:
+                values = latest[target_id][0]
+                rows_by_columns.setdefault(tuple(sorted(values)), []).append(
+                    {"_target_id": target_id, "_now": now,
+                     **{f"_new_{key}": value for key, value in values.items()}})
+        connection = session.connection()
+        for columns, rows in rows_by_columns.items():
+            connection.execute(_update_for(current, to, columns), rows)
+        moved_ids.update(found)
     moved = [(i, {"from": current.value, "to": to.value, **latest[i][1]})
              for i in ids if i in moved_ids]
     audit_targets(session, moved, f"target.{to.value}", now)
