@@ -6,7 +6,7 @@ These return model objects and plain values; the API's JSON shapes are built fro
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from content_queue.agencies import WHOLE_INSTALLATION
 from content_queue.errors import ValidationFailed
@@ -32,7 +32,7 @@ def list_posts(session: Session, actor: User, *, status: str | None = None, page
     total = _count(session, query, filtered=bool(status))
     page = max(page, 1)
     rows = session.scalars(
-        query.options(selectinload(Post.targets).selectinload(PostTarget.account),
+        query.options(selectinload(Post.targets).joinedload(PostTarget.account),
                       selectinload(Post.variants),  # issue 8 compose: shown in every post
                       selectinload(Post.attachments).joinedload(PostMedia.media)
                       .defer(MediaAsset.data))
