@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from content_queue.errors import Conflict, ValidationFailed
 from content_queue.models import ROLES, Agency, ApiToken, AuditEvent, User
@@ -167,7 +167,8 @@ def check_api_token(session: Session, token: str, *,
                     now: datetime | None = None) -> tuple[ApiToken | None, str | None]:
     """``(row, None)`` for a live token, else ``(row or None, why it is refused)`` in words for
     the person holding it (they hold the token, so saying "revoked" tells them nothing new)."""
-    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).first()
+    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(token))
+                          .options(joinedload(ApiToken.user))).first()  # one statement, not two
     if row is None:
         return None, "The API token is unknown."
     if row.revoked_at is not None:
