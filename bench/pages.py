@@ -96,9 +96,10 @@ def main() -> int:
         seed_posts(stack.database_url,
                    [now + timedelta(days=1, minutes=i) for i in range(args.posts - published - failed)],
                    account_ids=account_ids, status="scheduled")
-        analysed = gather_statistics(stack.database_url)
-        print(f"stored {args.posts:,} posts in {time.perf_counter() - t0:.0f} s"
-              f"{' (then ANALYZE, as autovacuum would)' if analysed else ''}", flush=True)
+        seeded_note = (" (then ANALYZE, as autovacuum does soon after a bulk insert)"
+                       if gather_statistics(stack.database_url) else "")
+        print(f"stored {args.posts:,} posts in {time.perf_counter() - t0:.0f} s{seeded_note}",
+              flush=True)
         password = stack.demo_password()
         token = stack.token()
         from sqlalchemy import select
@@ -162,8 +163,7 @@ def main() -> int:
 
     pacing = (f", each pausing {args.think:g} s on average between requests" if args.think
               else ", each sending its next request as soon as the last is answered")
-    lines = [f"{args.posts:,} posts stored{' (then ANALYZE, as autovacuum does soon after)' if analysed else ''}; "
-             f"{args.clients} concurrent clients{pacing}, for "
+    lines = [f"{args.posts:,} posts stored{seeded_note}; {args.clients} concurrent clients{pacing}, for "
              f"{args.seconds:.0f} s; a burst of {args.burst:,} targets due as the load starts "
              f"(published by the end: {burst_counts.get('published', 0):,}).", "",
              "| page | one client, no burst: p50 | requests | p50 | p95 | errors | goal p95 <= 50 ms |",

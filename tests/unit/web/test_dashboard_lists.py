@@ -50,5 +50,6 @@ def test_recently_published_is_newest_first_and_limited(session, make):
     groups = recently_published(session, pio.agency_id, limit=3)
 
     assert [g.post.text for g in groups] == ["Went out 4", "Went out 3", "Went out 2"]
-    assert len(groups[0].targets) == 2 and {t.account.handle for t in groups[0].targets} == {a.handle, b.handle}
+    assert len(groups[0].targets) == 2
+    assert {t.account.handle for t in groups[0].targets} == {a.handle, b.handle}
     assert recently_published(session, pio.agency_id, limit=6)[-1].post.text == "Went out 0"
