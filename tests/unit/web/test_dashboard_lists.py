@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from content_queue.agencies import scope_session
+from content_queue.models import PostTarget
 from content_queue.states import Status
 from tests.unit.conftest import NOW
 from web.dashboard.queries import next_scheduled, recently_published
@@ -20,6 +21,10 @@ def test_next_scheduled_is_one_line_per_post_soonest_first(session, make):
     # the soonest post goes to three accounts; one of its targets is already published
     soonest = make.post(author=pio, accounts=[a, b], status=Status.SCHEDULED,
                         at=NOW + timedelta(minutes=5), text="Soonest")
+    session.add(PostTarget(post_id=soonest.id, account_id=c.id, status=Status.PUBLISHED.value,
+                           scheduled_at=NOW + timedelta(minutes=5), next_attempt_at=NOW,
+                           published_at=NOW, attempts=1, created_at=NOW, updated_at=NOW))
+    session.flush()
     make.post(author=pio, accounts=[c], status=Status.PUBLISHED, at=NOW + timedelta(minutes=1))
     other_agency = make.agency(new=True)
     make.post(author=make.user(agency=other_agency), accounts=[make.account(agency=other_agency)],
